@@ -1,0 +1,346 @@
+/*
+ * jquery.comet: the jQuery face of the WebAssembly long-poll client.
+ *
+ * This file is appended after the Emscripten module factory (createCometModule) at link time,
+ * so dist/jquery.comet.js is one file. The C++ core decides everything (what to request,
+ * when, with which cursor, what a response means); this shim validates options, queues
+ * connections until the module is ready, decodes each batch of messages once and fires the
+ * jQuery events. Every event leaves through fire(), where the rules about what may reach
+ * jQuery live.
+ */
+(function (global, createModule) {
+  'use strict';
+
+  var $ = global.jQuery;
+  if (!$ || !$.fn || !$.event) {
+    throw new Error('jquery.comet: jQuery must be loaded before jquery.comet.js');
+  }
+
+  var PREFIX = 'jquery.comet: ';
+  var textDecoder = new TextDecoder('utf-8');
+  var hasOwn = Object.prototype.hasOwnProperty;
+
+  var defaults = {
+    timeout: 60000,
+    onError: null,
+    requestMethod: 'GET',
+    typeAttr: 'type',
+    dataAttr: 'data',
+    retryDelay: 1000
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // Options
+
+  function describeValue(value) {
+    if (value === null) return 'null';
+    if (typeof value === 'string') return JSON.stringify(value);
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return typeof value;
+  }
+
+  function optionError(Kind, name, expected, value) {
+    return new Kind(PREFIX + 'option "' + name + '" must be ' + expected + ', got ' + describeValue(value));
+  }
+
+  function checkMilliseconds(settings, name, min) {
+    var value = settings[name];
+    if (typeof value !== 'number' || value !== value) {
+      throw optionError(TypeError, name, 'a number of milliseconds', value);
+    }
+    if (value < min || value > 2147483647) {
+      throw optionError(RangeError, name, 'between ' + min + ' and 2147483647 milliseconds', value);
+    }
+  }
+
+  // Returns the settings for one connection: defaults merged with options, checked.
+  function settle(options) {
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw new TypeError(PREFIX + 'options must be an object, got ' + describeValue(options));
+    }
+    var settings = $.extend({}, $.comet.defaults, options);
+    checkMilliseconds(settings, 'timeout', 0);
+    checkMilliseconds(settings, 'retryDelay', 1);
+    if (settings.onError !== null && settings.onError !== undefined && typeof settings.onError !== 'function') {
+      throw optionError(TypeError, 'onError', 'a function or null', settings.onError);
+    }
+    if (typeof settings.requestMethod !== 'string' || !/^[A-Za-z]+$/.test(settings.requestMethod)) {
+      throw optionError(TypeError, 'requestMethod', 'an HTTP method name such as "GET"', settings.requestMethod);
+    }
+    settings.requestMethod = settings.requestMethod.toUpperCase();
+    if (/^(CONNECT|TRACE|TRACK)$/.test(settings.requestMethod)) {
+      throw optionError(TypeError, 'requestMethod', 'a method browsers allow', settings.requestMethod);
+    }
+    if (typeof settings.typeAttr !== 'string' || settings.typeAttr === '') {
+      throw optionError(TypeError, 'typeAttr', 'a non-empty string', settings.typeAttr);
+    }
+    if (settings.dataAttr !== null && (typeof settings.dataAttr !== 'string' || settings.dataAttr === '')) {
+      throw optionError(TypeError, 'dataAttr', 'a non-empty string or null', settings.dataAttr);
+    }
+    return settings;
+  }
+
+  function resolveUrl(url) {
+    if (typeof url !== 'string' || url === '') {
+      throw new TypeError(PREFIX + 'connect(url, options) needs the URL of the comet server as a string, got ' +
+                          describeValue(url));
+    }
+    try {
+      return new URL(url, global.location.href).href;
+    } catch (e) {
+      throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' is not a valid URL');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Events
+
+  // A server-chosen type may name a jQuery event only when it cannot escape its own handlers:
+  // no '.' (namespaces), no whitespace (several events), no name that Object.prototype or
+  // jQuery's special-event hooks already use. Other types still reach comet.message.
+  function isSafeType(type) {
+    return type.length > 0 && type.length <= 256 && !/[\s.]/.test(type) &&
+      !(type in Object.prototype) && !hasOwn.call($.event.special, type);
+  }
+
+  function rethrowLater(error) {
+    setTimeout(function () { throw error; }, 0);
+  }
+
+  // The one way out to jQuery. triggerHandler runs the handlers bound on document and
+  // nothing else: no native default action (a type "open" must not call document.open()),
+  // no special trigger hooks, no bubbling. A handler that throws does not stop the others or
+  // the connection; its error is rethrown on its own so the page still sees it.
+  function fire(name, args) {
+    try {
+      $(global.document).triggerHandler(name, args);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+
+  function deliverMessage(data, type) {
+    // The original fired "<type>.comet"; untyped messages became "null.comet", kept for
+    // drop-in compatibility.
+    var perType = type === null ? 'null' : type;
+    if (isSafeType(perType)) fire(perType + '.comet', [data, type]);
+    fire('comet.message', [data, type]);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Decoding a batch: descriptors are [flags, typeOffset, typeLength, dataOffset, dataLength]
+  // per message, offsets into the body. Flags: 1 JSON data, 2 string type, 4 number/true type.
+
+  function decodeText(body, offset, length) {
+    return textDecoder.decode(body.subarray(offset, offset + length));
+  }
+
+  function decodeType(body, flags, offset, length) {
+    if (flags & 2) {
+      var raw = decodeText(body, offset, length);
+      var type = raw.indexOf('\\') < 0 ? raw.slice(1, -1) : JSON.parse(raw);
+      return type === '' ? null : type;
+    }
+    if (flags & 4) {
+      var scalar = JSON.parse(decodeText(body, offset, length));
+      return scalar ? String(scalar) : null;  // the original ignored a falsy type
+    }
+    return null;
+  }
+
+  function parseHeaders(block) {
+    var headers = {};
+    (block || '').split(/\r?\n/).forEach(function (line) {
+      var colon = line.indexOf(':');
+      if (colon <= 0) return;
+      var name = line.slice(0, colon).trim().toLowerCase();
+      var value = line.slice(colon + 1).trim();
+      headers[name] = hasOwn.call(headers, name) ? headers[name] + ', ' + value : value;
+    });
+    return headers;
+  }
+
+  // What onError receives as its first argument: the parts of jqXHR that error handlers use.
+  function makeXhrLike(status, statusText, headerBlock, responseText) {
+    var headers = null;
+    return {
+      readyState: 4,
+      status: status,
+      statusText: statusText || (status ? '' : 'error'),
+      responseText: responseText,
+      getResponseHeader: function (name) {
+        headers = headers || parseHeaders(headerBlock);
+        var key = String(name).toLowerCase();
+        return hasOwn.call(headers, key) ? headers[key] : null;
+      },
+      getAllResponseHeaders: function () { return headerBlock || ''; }
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Connections
+
+  var module = null;
+  var moduleFailure = null;
+  var pending = [];
+  var connections = [];
+
+  function Connection(url, settings) {
+    this.url = url;
+    this.options = settings;
+    this.state = 'connecting';
+    this._native = null;
+    this._closed = false;
+  }
+
+  Connection.prototype.close = function () {
+    if (this._closed) return this;
+    this._closed = true;
+    var index = connections.indexOf(this);
+    if (index >= 0) connections.splice(index, 1);
+    index = pending.indexOf(this);
+    if (index >= 0) pending.splice(index, 1);
+    var native = this._native;
+    this._native = null;
+    this.state = 'closed';
+    if (native) {
+      native._close();
+      // close() may run inside a handler called from this very object: free it afterwards.
+      setTimeout(function () { native.delete(); }, 0);
+    }
+    return this;
+  };
+
+  Connection.prototype._begin = function () {
+    var self = this;
+    var settings = this.options;
+    var sink = {
+      _messages: function (body, descriptors) { self._onMessages(body, descriptors); },
+      _report: function (status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
+        var responseText = body ? decodeText(body, 0, body.length) : '';
+        self._onReport(status, textStatus, errorThrown, detail, retryIn,
+                       makeXhrLike(status, statusText, headers, responseText));
+      },
+      _state: function (from, to) { if (!self._closed) self.state = to; }
+    };
+    this._native = new module._Connection(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
+                                          settings.typeAttr, settings.dataAttr === null ? '' : settings.dataAttr,
+                                          sink);
+    this._native._start();
+  };
+
+  Connection.prototype._onMessages = function (body, descriptors) {
+    // Decode the whole batch before any handler runs: the views point into wasm memory.
+    var count = descriptors.length / 5;
+    var batch = new Array(count);
+    var failures = [];
+    for (var i = 0, d = 0; i < count; i++, d += 5) {
+      var flags = descriptors[d];
+      var text = decodeText(body, descriptors[d + 3], descriptors[d + 4]);
+      try {
+        batch[i] = {
+          data: (flags & 1) ? JSON.parse(text) : text,
+          type: decodeType(body, flags, descriptors[d + 1], descriptors[d + 2])
+        };
+      } catch (error) {
+        // The core validated this JSON; reaching here means the two disagree. Report, skip.
+        batch[i] = null;
+        failures.push({ error: error, text: text });
+      }
+    }
+    for (i = 0; i < count && !this._closed; i++) {
+      if (batch[i]) deliverMessage(batch[i].data, batch[i].type);
+    }
+    for (i = 0; i < failures.length && !this._closed; i++) {
+      this._onReport(200, 'parsererror', failures[i].error, failures[i].error.message, 0,
+                     makeXhrLike(200, 'OK', '', failures[i].text));
+    }
+  };
+
+  Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, xhr) {
+    if (this._closed) return;
+    var thrown = textStatus === 'parsererror' && typeof errorThrown === 'string'
+      ? new SyntaxError(errorThrown) : errorThrown;
+    var onError = this.options.onError;
+    if (onError) {
+      try {
+        onError.call(this, xhr, textStatus, thrown);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+    if (this._closed) return;
+    fire('comet.error', [{
+      connection: this,
+      url: this.url,
+      status: status,
+      statusText: xhr.statusText,
+      textStatus: textStatus,
+      errorThrown: thrown,
+      message: PREFIX + detail,
+      retryIn: retryIn,
+      xhr: xhr
+    }]);
+  };
+
+  function failPending(error) {
+    moduleFailure = error;
+    var waiting = pending;
+    pending = [];
+    waiting.forEach(function (connection) {
+      connection.state = 'closed';
+      connection._onReport(0, 'error', error, 'the WebAssembly module could not start: ' + error.message, 0,
+                           makeXhrLike(0, 'error', '', ''));
+    });
+  }
+
+  var ready = createModule().then(function (instance) {
+    module = instance;
+    var waiting = pending;
+    pending = [];
+    waiting.forEach(function (connection) {
+      if (!connection._closed) connection._begin();
+    });
+    return $.comet;
+  }, function (error) {
+    failPending(error);
+    throw error;
+  });
+  // A failed start is reported to each connection; do not also leave an unhandled rejection.
+  ready['catch'](function () {});
+
+  $.comet = {
+    version: '0.1.0',
+    defaults: defaults,
+    ready: ready,
+
+    connect: function (url, options) {
+      var connection = new Connection(resolveUrl(url), settle(options));
+      connections.push(connection);
+      if (module) {
+        connection._begin();
+      } else if (moduleFailure) {
+        pending.push(connection);
+        failPending(moduleFailure);
+      } else {
+        pending.push(connection);
+      }
+      return connection;
+    },
+
+    disconnect: function () {
+      connections.slice().forEach(function (connection) { connection.close(); });
+    },
+
+    connections: function () {
+      return connections.slice();
+    },
+
+    // For leak tests and debugging: fetches open across all connections.
+    _openRequests: function () {
+      return connections.reduce(function (sum, connection) {
+        return sum + (connection._native ? connection._native._openRequests() : 0);
+      }, 0);
+    }
+  };
+})(typeof window !== 'undefined' ? window : this, createCometModule);

@@ -1,0 +1,87 @@
+#include "body.hpp"
+
+#include <string>
+
+#include "http_text.hpp"
+#include "json_scan.hpp"
+#include "multipart.hpp"
+
+namespace comet {
+
+namespace {
+
+std::string_view strip_bom(std::string_view s) {
+    if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
+        static_cast<unsigned char>(s[2]) == 0xBF)
+        s.remove_prefix(3);
+    return s;
+}
+
+Span shifted(Span span, uint32_t by) { return Span{span.offset + by, span.length}; }
+
+// Decodes one message (a whole plain body or one part) found at `piece` inside `body`.
+void decode_one(std::string_view body, std::string_view piece, std::string_view media_type,
+                const Extraction& extraction, size_t part_number, DecodedBody& out) {
+    piece = strip_bom(piece);
+    uint32_t base = span_of(body, piece).offset;
+    bool declared_json = is_json_media_type(media_type);
+    if (declared_json || looks_like_json(piece)) {
+        JsonScan scan = scan_json(piece, extraction.type_attr, extraction.data_attr);
+        if (scan.ok()) {
+            Message message;
+            message.flags = kMessageJson;
+            if (scan.has_type) {
+                if (scan.type_kind == JsonKind::String) {
+                    message.flags |= kTypeString;
+                    message.type = shifted(scan.type, base);
+                } else if (scan.type_kind == JsonKind::Number || scan.type_kind == JsonKind::True) {
+                    message.flags |= kTypeScalar;
+                    message.type = shifted(scan.type, base);
+                }
+            }
+            message.data = shifted(scan.has_data ? scan.data : scan.value, base);
+            out.messages.push_back(message);
+            return;
+        }
+        if (declared_json) {
+            BodyProblem problem;
+            problem.offset = base + scan.error_offset;
+            std::string where = part_number ? " in part " + std::to_string(part_number) : std::string();
+            problem.detail = "Malformed JSON" + where + " at byte " + std::to_string(problem.offset) + ": " +
+                             describe(scan.error);
+            out.problems.push_back(std::move(problem));
+            return;
+        }
+        // Undeclared and not JSON after all: it is text, and text is delivered.
+    }
+    Message message;
+    message.data = span_of(body, piece);
+    out.messages.push_back(message);
+}
+
+}  // namespace
+
+void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction,
+                 DecodedBody& out) {
+    ContentType type = parse_content_type(content_type);
+    if (!is_multipart_mixed(type.media_type)) {
+        decode_one(body, body, type.media_type, extraction, 0, out);
+        return;
+    }
+    std::vector<Part> parts;
+    MultipartResult split = split_multipart(body, type.boundary, parts);
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::string_view part_type = parse_content_type(parts[i].content_type.in(body)).media_type;
+        decode_one(body, parts[i].body.in(body), part_type, extraction, i + 1, out);
+    }
+    if (!split.ok()) {
+        BodyProblem problem;
+        problem.offset = split.error_offset;
+        problem.detail = std::string("Broken multipart response after ") + std::to_string(parts.size()) +
+                         " complete part(s), at byte " + std::to_string(split.error_offset) + ": " +
+                         describe(split.error);
+        out.problems.push_back(std::move(problem));
+    }
+}
+
+}  // namespace comet

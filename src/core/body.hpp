@@ -1,0 +1,54 @@
+// Turns one HTTP response body into the messages it carries.
+//
+// A plain body is one message; a multipart/mixed body is one message per part, each decoded
+// by its own Content-Type. JSON (declared, or an undeclared body that looks like an object or
+// array and parses) becomes a JSON message whose type and data are found by the scanner;
+// anything else is a text message. Declared JSON that does not parse is a problem, reported,
+// never delivered. Messages are spans into the body: the caller keeps the body alive.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "span.hpp"
+
+namespace comet {
+
+struct Extraction {
+    std::string type_attr = "type";
+    std::string data_attr = "data";  // empty: hand over the whole message (dataAttr: null)
+};
+
+enum MessageFlag : uint8_t {
+    kMessageJson = 1,       // `data` is a JSON text; otherwise it is plain text
+    kTypeString = 2,        // `type` is a JSON string token, quotes included
+    kTypeScalar = 4,        // `type` is a JSON number or `true` token
+};
+
+struct Message {
+    uint8_t flags = 0;
+    Span type;
+    Span data;
+};
+
+struct BodyProblem {
+    uint32_t offset = 0;     // where in the body it went wrong
+    std::string detail;      // one readable sentence
+};
+
+struct DecodedBody {
+    std::vector<Message> messages;
+    std::vector<BodyProblem> problems;
+    void clear() {
+        messages.clear();
+        problems.clear();
+    }
+};
+
+// Appends to `out`.
+void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction,
+                 DecodedBody& out);
+
+}  // namespace comet

@@ -1,0 +1,27 @@
+// Small readers for HTTP header text: a header block as the browser hands it over
+// (`name: value\r\n` lines), and Content-Type values with their parameters.
+#pragma once
+
+#include <string_view>
+
+namespace comet {
+
+// The value of the first header called `name` (ASCII case-insensitive) in a block of
+// `name: value` lines separated by CRLF or LF, with surrounding spaces trimmed. Empty when
+// absent; `found` tells an empty value from a missing header.
+std::string_view find_header(std::string_view block, std::string_view name, bool* found = nullptr);
+
+struct ContentType {
+    std::string_view media_type;  // e.g. "application/json", trimmed, case as sent
+    std::string_view boundary;    // the boundary parameter, quotes removed; empty if none
+};
+
+ContentType parse_content_type(std::string_view value);
+
+bool iequals(std::string_view a, std::string_view b);
+
+// application/json, text/json, application/x-json, anything/anything+json.
+bool is_json_media_type(std::string_view media_type);
+bool is_multipart_mixed(std::string_view media_type);
+
+}  // namespace comet

@@ -1,0 +1,153 @@
+// The long-poll state machine, without I/O and without a clock.
+//
+// Theory of operation. A Poller owns one subscription: a URL, a cursor (the server's
+// Last-Modified + Etag of the last message that arrived whole) and a retry timer. The caller
+// feeds it inputs -- start, a response, a network failure, the time -- each with the current
+// time in milliseconds, and then drains the actions it produced: start a request, abort a
+// request, deliver messages, report an error, state changed. Between inputs the caller asks
+// next_deadline() and calls on_timer(now) once that time has come; the Poller never reads a
+// clock, so tests jump hours ahead in a microsecond.
+//
+// Every transition lives in the table in poller.cpp (state x event -> next state, effect).
+// An input that the table does not allow in the current state is refused: it returns false,
+// changes nothing and produces no action. Responses and failures carry the id of the request
+// they answer; one for any request but the current one is refused the same way.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "body.hpp"
+
+namespace comet {
+
+using Millis = int64_t;
+
+struct PollerConfig {
+    std::string url;
+    std::string method = "GET";
+    Millis timeout = 60000;       // a request still open after this long is aborted and re-sent; 0 = never
+    Millis retry_delay = 1000;    // wait after a failure before the next request
+    Extraction extraction;
+};
+
+enum class State : uint8_t {
+    Idle,        // created, not started
+    Connecting,  // a request is in flight and none has succeeded since start or the last failure
+    Open,        // a request is in flight after a success
+    Waiting,     // a failure happened; the retry timer runs
+    Closed,      // close() was called; terminal
+};
+const char* name_of(State state);
+
+enum class Event : uint8_t {
+    Start,
+    Success,        // 2xx with a body, delivered
+    Repoll,         // 408 (server-side long-poll timeout) or 204: ask again at once
+    NotModified,    // 304 from an interval-poll location: ask again after retry_delay
+    HttpFailure,    // any other status
+    NetworkFailure, // status 0: refused, reset, DNS, CORS
+    Deadline,       // the request outlived `timeout`
+    RetryDue,       // the retry timer expired
+    Close,
+};
+const char* name_of(Event event);
+
+struct Header {
+    std::string name;
+    std::string value;
+};
+
+struct StartRequest {
+    uint64_t request_id;
+    std::string method;
+    std::string url;
+    std::vector<Header> headers;
+};
+
+struct AbortRequest {
+    uint64_t request_id;
+};
+
+// Messages found in the response that is being handled; their spans point into the body
+// passed to on_response, which the caller keeps alive while it carries the action out.
+struct Deliver {
+    std::vector<Message> messages;
+};
+
+// textStatus values follow jQuery's, as the original's onError received them.
+enum class TextStatus : uint8_t { Error, ParserError };
+const char* name_of(TextStatus status);
+
+struct Report {
+    int status = 0;               // HTTP status, 0 for a network failure
+    TextStatus text_status = TextStatus::Error;
+    std::string error_thrown;     // jQuery's errorThrown: the status text, or the parse error
+    std::string detail;           // one readable sentence: what happened and what happens next
+    Millis retry_in = 0;          // delay before the next request (0: at once)
+    bool has_response = false;    // the response's headers and body describe this report
+};
+
+struct StateChanged {
+    State from;
+    State to;
+};
+
+using Action = std::variant<StartRequest, AbortRequest, Deliver, Report, StateChanged>;
+
+struct Response {
+    int status = 0;
+    std::string_view status_text;
+    std::string_view headers;  // "name: value" lines
+    std::string_view body;
+};
+
+class Poller {
+  public:
+    explicit Poller(PollerConfig config);
+
+    bool start(Millis now);
+    bool on_response(Millis now, uint64_t request_id, const Response& response);
+    bool on_network_failure(Millis now, uint64_t request_id);
+    bool on_timer(Millis now);
+    bool close();
+
+    State state() const { return state_; }
+    std::optional<Millis> next_deadline() const;
+    // The request in flight, or 0.
+    uint64_t current_request() const { return in_flight_ ? request_id_ : 0; }
+
+    std::vector<Action>& actions() { return actions_; }
+    void clear_actions() { actions_.clear(); }
+
+    // The cursor, as last seen; empty until a response carried it.
+    const std::string& last_modified() const { return last_modified_; }
+    const std::string& etag() const { return etag_; }
+    const PollerConfig& config() const { return config_; }
+
+  private:
+    bool apply(Millis now, Event event, const Response* response);
+    void send_request(Millis now);
+    void abort_request();
+    void begin_wait(Millis now, Millis delay);
+    void deliver(Millis now, const Response& response);
+    void report_failure(Millis now, Event event, const Response* response);
+
+    PollerConfig config_;
+    State state_ = State::Idle;
+    bool in_flight_ = false;
+    uint64_t request_id_ = 0;
+    Millis request_deadline_ = 0;
+    Millis retry_at_ = 0;
+    std::string last_modified_;
+    std::string etag_;
+    DecodedBody decoded_;
+    std::vector<Action> actions_;
+};
+
+}  // namespace comet

@@ -1,0 +1,192 @@
+#include "fetch_connection.hpp"
+
+#include <emscripten/em_js.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
+
+#include <cmath>
+#include <cstring>
+
+// emscripten_fetch_close() does not abort the XHR underneath (see the Emscripten notes): the
+// server would keep the connection and a late answer would hit a freed struct. Aborting the
+// XHR first ends the request for real; its readystatechange marks the fetch done, so the
+// close that follows calls no handler.
+EM_JS(void, comet_abort_xhr, (uint32_t id), {
+    var xhr = Fetch.xhrs[id - 1];
+    if (xhr) xhr.abort();
+});
+
+namespace comet {
+
+namespace {
+
+Millis now_ms() { return static_cast<Millis>(std::floor(emscripten_get_now())); }
+
+}  // namespace
+
+FetchConnection::FetchConnection(PollerConfig config, emscripten::val sink)
+    : poller_(std::move(config)), sink_(std::move(sink)) {}
+
+FetchConnection::~FetchConnection() {
+    close();
+}
+
+void FetchConnection::start() {
+    poller_.start(now_ms());
+    run_actions(nullptr);
+}
+
+void FetchConnection::close() {
+    if (poller_.close()) run_actions(nullptr);
+    if (fetch_) abort_fetch();  // belt and braces: nothing may outlive a closed connection
+    if (timer_id_) {
+        emscripten_clear_timeout(timer_id_);
+        timer_id_ = 0;
+        timer_at_ = -1;
+    }
+}
+
+void FetchConnection::on_fetch_success(emscripten_fetch_t* fetch) {
+    static_cast<FetchConnection*>(fetch->userData)->fetch_finished(fetch, true);
+}
+
+void FetchConnection::on_fetch_error(emscripten_fetch_t* fetch) {
+    static_cast<FetchConnection*>(fetch->userData)->fetch_finished(fetch, false);
+}
+
+void FetchConnection::on_timer(void* self) {
+    auto* connection = static_cast<FetchConnection*>(self);
+    connection->timer_id_ = 0;
+    connection->timer_at_ = -1;
+    connection->poller_.on_timer(now_ms());
+    connection->run_actions(nullptr);
+}
+
+void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
+    // Only the current fetch may speak. A fetch we are closing ourselves calls back from
+    // inside emscripten_fetch_close (status 65535); it must be left alone, not closed twice.
+    if (fetch != fetch_) return;
+    fetch_ = nullptr;
+    uint64_t id = fetch_request_id_;
+    Millis now = now_ms();
+    if (!success && fetch->status == 0) {
+        poller_.on_network_failure(now, id);
+        run_actions(nullptr);
+    } else {
+        size_t length = emscripten_fetch_get_response_headers_length(fetch);
+        headers_.assign(length, '\0');
+        if (length) emscripten_fetch_get_response_headers(fetch, headers_.data(), length);
+        while (!headers_.empty() && headers_.back() == '\0') headers_.pop_back();
+        Response response;
+        response.status = fetch->status;
+        response.status_text = std::string_view(fetch->statusText, strnlen(fetch->statusText, sizeof fetch->statusText));
+        response.headers = headers_;
+        response.body = std::string_view(fetch->data ? fetch->data : "", static_cast<size_t>(fetch->numBytes));
+        poller_.on_response(now, id, response);
+        run_actions(&response);
+    }
+    emscripten_fetch_close(fetch);
+}
+
+void FetchConnection::run_actions(const Response* response) {
+    // Handlers may call back into this connection (close() from a message handler), which
+    // appends to the Poller's queue: take the batch first.
+    std::vector<Action> batch;
+    batch.swap(poller_.actions());
+    for (const Action& action : batch) {
+        if (auto* start = std::get_if<StartRequest>(&action)) {
+            if (poller_.state() != State::Closed) start_fetch(*start);
+        } else if (std::get_if<AbortRequest>(&action)) {
+            abort_fetch();
+        } else if (auto* messages = std::get_if<Deliver>(&action)) {
+            if (response && poller_.state() != State::Closed) deliver(*messages, *response);
+        } else if (auto* problem = std::get_if<Report>(&action)) {
+            if (poller_.state() != State::Closed) report(*problem, response);
+        } else if (auto* change = std::get_if<StateChanged>(&action)) {
+            sink_.call<void>("_state", std::string(name_of(change->from)), std::string(name_of(change->to)));
+        }
+    }
+    arm_timer();
+}
+
+void FetchConnection::start_fetch(const StartRequest& request) {
+    if (fetch_) abort_fetch();
+    emscripten_fetch_attr_t attr;
+    emscripten_fetch_attr_init(&attr);
+    size_t method_length = std::min(request.method.size(), sizeof attr.requestMethod - 1);
+    std::memcpy(attr.requestMethod, request.method.data(), method_length);
+    attr.requestMethod[method_length] = '\0';
+    attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY;
+    attr.onsuccess = &FetchConnection::on_fetch_success;
+    attr.onerror = &FetchConnection::on_fetch_error;
+    attr.userData = this;
+    attr.timeoutMSecs = 0;  // the Poller owns timeouts: it also catches a stall after headers
+    std::vector<const char*> headers;
+    headers.reserve(request.headers.size() * 2 + 1);
+    for (const Header& header : request.headers) {
+        headers.push_back(header.name.c_str());
+        headers.push_back(header.value.c_str());
+    }
+    headers.push_back(nullptr);
+    attr.requestHeaders = headers.data();
+    fetch_request_id_ = request.request_id;
+    // emscripten_fetch copies the URL and headers. Errors it detects up front arrive through
+    // onerror synchronously, so fetch_ must name the new fetch before they can.
+    fetch_ = emscripten_fetch(&attr, request.url.c_str());
+}
+
+void FetchConnection::abort_fetch() {
+    emscripten_fetch_t* fetch = fetch_;
+    if (!fetch) return;
+    fetch_ = nullptr;  // first, so the callbacks that closing triggers are ignored
+    comet_abort_xhr(fetch->id);
+    emscripten_fetch_close(fetch);
+}
+
+void FetchConnection::arm_timer() {
+    std::optional<Millis> deadline = poller_.next_deadline();
+    if (deadline && *deadline == timer_at_ && timer_id_) return;
+    if (timer_id_) {
+        emscripten_clear_timeout(timer_id_);
+        timer_id_ = 0;
+        timer_at_ = -1;
+    }
+    if (!deadline) return;
+    double delay = static_cast<double>(*deadline) - emscripten_get_now();
+    timer_at_ = *deadline;
+    // +1: the clock is floored to whole milliseconds, so never wake a hair too early.
+    timer_id_ = emscripten_set_timeout(&FetchConnection::on_timer, delay < 0 ? 0 : delay + 1, this);
+}
+
+void FetchConnection::deliver(const Deliver& deliver, const Response& response) {
+    descriptors_.clear();
+    descriptors_.reserve(deliver.messages.size() * 5);
+    for (const Message& message : deliver.messages) {
+        descriptors_.push_back(message.flags);
+        descriptors_.push_back(message.type.offset);
+        descriptors_.push_back(message.type.length);
+        descriptors_.push_back(message.data.offset);
+        descriptors_.push_back(message.data.length);
+    }
+    // One crossing per response: the shim decodes every message from these views before it
+    // calls any handler (a handler could grow memory and detach them).
+    const auto* body = reinterpret_cast<const uint8_t*>(response.body.data());
+    sink_.call<void>("_messages", emscripten::val(emscripten::typed_memory_view(response.body.size(), body)),
+                     emscripten::val(emscripten::typed_memory_view(descriptors_.size(), descriptors_.data())));
+}
+
+void FetchConnection::report(const Report& report, const Response* response) {
+    emscripten::val body = emscripten::val::null();
+    std::string status_text;
+    std::string headers;
+    if (report.has_response && response) {
+        body = emscripten::val(emscripten::typed_memory_view(
+            response->body.size(), reinterpret_cast<const uint8_t*>(response->body.data())));
+        status_text.assign(response->status_text);
+        headers.assign(response->headers);
+    }
+    sink_.call<void>("_report", report.status, std::string(name_of(report.text_status)), report.error_thrown,
+                     report.detail, static_cast<double>(report.retry_in), status_text, headers, body);
+}
+
+}  // namespace comet

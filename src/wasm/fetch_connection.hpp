@@ -1,0 +1,55 @@
+// The I/O adapter: carries out a Poller's actions with emscripten_fetch and setTimeout, and
+// turns fetch callbacks and timer expiries back into Poller inputs. The only code that
+// includes <emscripten/fetch.h>. It decides nothing; the Poller does.
+#pragma once
+
+#include <emscripten/fetch.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "poller.hpp"
+
+namespace comet {
+
+class FetchConnection {
+  public:
+    // `sink` is the shim's object with `_messages(body, descriptors)`, `_report(...)` and
+    // `_state(from, to)` methods.
+    FetchConnection(PollerConfig config, emscripten::val sink);
+    ~FetchConnection();
+    FetchConnection(const FetchConnection&) = delete;
+    FetchConnection& operator=(const FetchConnection&) = delete;
+
+    void start();
+    void close();
+    std::string state() const { return name_of(poller_.state()); }
+    // How many fetches this connection has open right now: 0 or 1. For leak tests.
+    int open_requests() const { return fetch_ ? 1 : 0; }
+
+  private:
+    static void on_fetch_success(emscripten_fetch_t* fetch);
+    static void on_fetch_error(emscripten_fetch_t* fetch);
+    static void on_timer(void* self);
+
+    void fetch_finished(emscripten_fetch_t* fetch, bool success);
+    void run_actions(const Response* response);
+    void start_fetch(const StartRequest& request);
+    void abort_fetch();
+    void arm_timer();
+    void deliver(const Deliver& deliver, const Response& response);
+    void report(const Report& report, const Response* response);
+
+    Poller poller_;
+    emscripten::val sink_;
+    emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
+    uint64_t fetch_request_id_ = 0;
+    long timer_id_ = 0;
+    Millis timer_at_ = -1;
+    std::vector<uint32_t> descriptors_;  // reused between batches
+    std::string headers_;                // the current response's header block
+};
+
+}  // namespace comet

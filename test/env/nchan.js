@@ -1,0 +1,112 @@
+'use strict';
+// Starts the project's own nginx + Nchan in the foreground on 127.0.0.1 and stops it again.
+// Used by the browser tests, the benchmark and `npm start`.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const NGINX = '/usr/sbin/nginx';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port, child, timeoutMs) {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        reject(new Error(`nginx exited with code ${child.exitCode}`));
+        return;
+      }
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() - started > timeoutMs) reject(new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 20);
+      });
+    };
+    attempt();
+  });
+}
+
+// Returns { port, origin, prefix, stop(), publish(), channelInfo(), log() }.
+async function startNchan(options = {}) {
+  const port = options.port || await freePort();
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-nginx-'));
+  const template = fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
+  const config = template.replace(/\{\{PORT\}\}/g, String(port))
+    .replace(/\{\{PREFIX\}\}/g, prefix)
+    .replace(/\{\{ROOT\}\}/g, options.root || ROOT);
+  const configPath = path.join(prefix, 'nginx.conf');
+  fs.writeFileSync(configPath, config);
+  const child = spawn(NGINX, ['-p', prefix, '-c', configPath, '-e', path.join(prefix, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  try {
+    await waitForPort(port, child, 10000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    const log = fs.existsSync(path.join(prefix, 'error.log')) ? fs.readFileSync(path.join(prefix, 'error.log'), 'utf8') : '';
+    throw new Error(`${error.message}\n${stderr}\n${log}`);
+  }
+  const origin = `http://127.0.0.1:${port}`;
+
+  async function publish(channel, body, contentType = 'application/json') {
+    const response = await fetch(`${origin}/pub/${channel}`, {
+      method: 'POST',
+      headers: contentType ? { 'Content-Type': contentType } : {},
+      body,
+    });
+    if (response.status >= 300) throw new Error(`publish to ${channel} failed: HTTP ${response.status}`);
+    return response.json().catch(() => null);
+  }
+
+  async function channelInfo(channel) {
+    const response = await fetch(`${origin}/pub/${channel}`, { headers: { Accept: 'text/json' } });
+    if (response.status === 404) return { messages: 0, subscribers: 0 };
+    return response.json();
+  }
+
+  function stop() {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+      child.once('exit', () => {
+        fs.rmSync(prefix, { recursive: true, force: true });
+        resolve();
+      });
+      child.kill('SIGQUIT');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  }
+
+  return {
+    port, origin, prefix, child, publish, channelInfo, stop,
+    log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
+  };
+}
+
+module.exports = { startNchan, freePort, ROOT };
+
+if (require.main === module) {
+  startNchan({ port: Number(process.env.PORT) || undefined }).then((server) => {
+    console.log(`nginx + Nchan listening on ${server.origin}`);
+    const shutdown = () => server.stop().then(() => process.exit(0));
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  }, (error) => { console.error(error.message); process.exit(1); });
+}
