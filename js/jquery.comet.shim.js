@@ -86,7 +86,9 @@
                           describeValue(url));
     }
     try {
-      return new URL(url, global.location.href).href;
+      var absolute = new URL(url, global.location.href);
+      absolute.hash = '';  // never sent, and the core appends to the query
+      return absolute.href;
     } catch (e) {
       throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' is not a valid URL');
     }
@@ -180,6 +182,14 @@
   // ---------------------------------------------------------------------------------------
   // Connections
 
+  // Marks polls that carry no cursor yet (see the core's cache_buster): unique per connection
+  // and page load.
+  var tokenCounter = 0;
+  function uniqueToken() {
+    tokenCounter += 1;
+    return Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + tokenCounter.toString(36);
+  }
+
   var module = null;
   var moduleFailure = null;
   var pending = [];
@@ -208,6 +218,7 @@
       // close() may run inside a handler called from this very object: free it afterwards.
       setTimeout(function () { native.delete(); }, 0);
     }
+    fire('comet.close', [{ connection: this, url: this.url }]);
     return this;
   };
 
@@ -221,11 +232,15 @@
         self._onReport(status, textStatus, errorThrown, detail, retryIn,
                        makeXhrLike(status, statusText, headers, responseText));
       },
-      _state: function (from, to) { if (!self._closed) self.state = to; }
+      _state: function (from, to) {
+        if (self._closed) return;
+        self.state = to;
+        if (to === 'open') fire('comet.open', [{ connection: self, url: self.url }]);
+      }
     };
     this._native = new module._Connection(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
                                           settings.typeAttr, settings.dataAttr === null ? '' : settings.dataAttr,
-                                          sink);
+                                          uniqueToken(), sink);
     this._native._start();
   };
 

@@ -69,7 +69,6 @@ class Scanner {
     JsonScan result_;
     // Bookkeeping for the member of the top-level object being scanned.
     Member member_ = Member::Other;
-    uint32_t member_start_ = 0;
     JsonKind member_kind_ = JsonKind::Null;
 };
 
@@ -195,7 +194,7 @@ void Scanner::value_finished(uint32_t start) {
             result_.type = span;
             result_.type_kind = member_kind_;
             // typeAttr == dataAttr: the original read both from the same member.
-            if (type_key_ == data_key_) {
+            if (!data_key_.empty() && type_key_ == data_key_) {
                 result_.has_data = true;
                 result_.data = span;
             }

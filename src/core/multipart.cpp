@@ -34,6 +34,29 @@ size_t after_delimiter(std::string_view body, size_t pos, bool& closing) {
     return std::string_view::npos;
 }
 
+// True when what follows "--boundary" could still grow into "--" or padding and a line break:
+// the body was cut short inside a delimiter line, which is truncation, not a malformed line.
+bool ends_inside_delimiter_line(std::string_view rest) {
+    if (rest == "-") return true;
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    return rest.empty() || rest == "\r";
+}
+
+// The position of the next "--boundary" that starts a line at or after `from`, or npos.
+size_t find_delimiter(std::string_view body, std::string_view boundary, size_t from) {
+    for (;;) {
+        size_t at = body.find("--", from);
+        if (at == std::string_view::npos) return at;
+        if (at > 0 && body[at - 1] == '\n' && body.compare(at + 2, boundary.size(), boundary) == 0) return at;
+        from = at + 1;
+    }
+}
+
+bool has_blank_line(std::string_view text) {
+    return text.compare(0, 2, "\r\n") == 0 || (!text.empty() && text[0] == '\n') ||
+           text.find("\r\n\r\n") != std::string_view::npos || text.find("\n\n") != std::string_view::npos;
+}
+
 }  // namespace
 
 MultipartResult split_multipart(std::string_view body, std::string_view boundary, std::vector<Part>& parts) {
@@ -54,67 +77,63 @@ MultipartResult split_multipart(std::string_view body, std::string_view boundary
         body.compare(2, boundary.size(), boundary) == 0) {
         pos = 0;
     } else {
-        size_t found = std::string_view::npos;
-        for (size_t from = 0;;) {
-            size_t at = body.find("--", from);
-            if (at == std::string_view::npos) break;
-            if (at > 0 && body[at - 1] == '\n' && body.compare(at + 2, boundary.size(), boundary) == 0) {
-                found = at;
-                break;
-            }
-            from = at + 1;
-        }
-        if (found == std::string_view::npos) return fail(MultipartError::NoFirstDelimiter, 0);
-        pos = found;
+        pos = find_delimiter(body, boundary, 0);
+        if (pos == std::string_view::npos) return fail(MultipartError::NoFirstDelimiter, 0);
     }
 
     for (;;) {
         // pos is at "--boundary".
         bool closing = false;
         size_t line_end = after_delimiter(body, pos + 2 + boundary.size(), closing);
-        if (line_end == std::string_view::npos) return fail(MultipartError::BadDelimiterLine, pos);
+        if (line_end == std::string_view::npos) {
+            if (ends_inside_delimiter_line(body.substr(pos + 2 + boundary.size())))
+                return fail(MultipartError::MissingClose, body.size());
+            return fail(MultipartError::BadDelimiterLine, pos);
+        }
         if (closing) return result;  // the epilogue after the close delimiter is ignored
 
-        // Part headers end at an empty line; a part without headers starts with that line.
+        // The part runs to the next line break followed by "--boundary".
         size_t headers_begin = line_end;
+        size_t next = find_delimiter(body, boundary, headers_begin);
+        if (next == std::string_view::npos) {
+            // Headers that never end are what a truncated part looks like too; say truncated
+            // only when the headers did end.
+            if (!has_blank_line(body.substr(headers_begin)))
+                return fail(MultipartError::UnterminatedHeaders, headers_begin);
+            return fail(MultipartError::MissingClose, body.size());
+        }
+
+        // Its headers end at an empty line, which must come before the next delimiter; a part
+        // without headers starts with that line.
         size_t body_begin;
         Span content_type;
-        if (body.compare(headers_begin, 2, "\r\n") == 0) {
+        std::string_view part = body.substr(headers_begin, next - headers_begin);
+        if (part.compare(0, 2, "\r\n") == 0) {
             body_begin = headers_begin + 2;
-        } else if (headers_begin < body.size() && body[headers_begin] == '\n') {
+        } else if (!part.empty() && part[0] == '\n') {
             body_begin = headers_begin + 1;
         } else {
-            size_t blank = body.find("\r\n\r\n", headers_begin);
-            size_t blank_lf = body.find("\n\n", headers_begin);
+            size_t blank = part.find("\r\n\r\n");
+            size_t blank_lf = part.find("\n\n");
             size_t header_len;
             if (blank != std::string_view::npos && (blank_lf == std::string_view::npos || blank <= blank_lf)) {
-                header_len = blank - headers_begin;
-                body_begin = blank + 4;
+                header_len = blank;
+                body_begin = headers_begin + blank + 4;
             } else if (blank_lf != std::string_view::npos) {
-                header_len = blank_lf - headers_begin;
-                body_begin = blank_lf + 2;
+                header_len = blank_lf;
+                body_begin = headers_begin + blank_lf + 2;
             } else {
                 return fail(MultipartError::UnterminatedHeaders, headers_begin);
             }
-            std::string_view headers = body.substr(headers_begin, header_len);
             bool found = false;
-            std::string_view value = find_header(headers, "content-type", &found);
+            std::string_view value = find_header(part.substr(0, header_len), "content-type", &found);
             if (found) content_type = span_of(body, value);
-        }
-
-        // The part body runs to the next line break followed by "--boundary".
-        size_t next = std::string_view::npos;
-        for (size_t from = body_begin;;) {
-            size_t at = body.find("--", from);
-            if (at == std::string_view::npos) break;
-            if (at > 0 && body[at - 1] == '\n' && at >= body_begin &&
-                body.compare(at + 2, boundary.size(), boundary) == 0) {
-                next = at;
-                break;
+            if (body_begin > next) {
+                // The blank line's last break is the one that introduces the delimiter: an
+                // empty body.
+                body_begin = next;
             }
-            from = at + 1;
         }
-        if (next == std::string_view::npos) return fail(MultipartError::MissingClose, body.size());
         // The line break before the delimiter belongs to the delimiter.
         size_t body_end = next;
         if (body_end > body_begin && body[body_end - 1] == '\n') --body_end;

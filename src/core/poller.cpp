@@ -167,6 +167,12 @@ void Poller::send_request(Millis now) {
     ++request_id_;
     request_deadline_ = now + config_.timeout;
     StartRequest request{request_id_, config_.method, config_.url, {}};
+    if (etag_.empty() && !config_.cache_buster.empty()) {
+        request.url += config_.url.find('?') == std::string::npos ? "?_=" : "&_=";
+        request.url += config_.cache_buster;
+        request.url += '-';
+        request.url += std::to_string(request_id_);
+    }
     // Nchan answers If-Modified-Since without If-None-Match with 400, so the pair travels
     // together or the date stays home.
     if (!etag_.empty()) {
@@ -185,12 +191,16 @@ void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
 
 void Poller::deliver(Millis now, const Response& response) {
     // The response arrived whole, so its id is the new cursor, bad parts included: a message
-    // that cannot be parsed is reported once, never fetched again in a loop.
-    bool found = false;
-    std::string_view value = find_header(response.headers, "last-modified", &found);
-    if (found) last_modified_.assign(value);
-    value = find_header(response.headers, "etag", &found);
-    if (found) etag_.assign(value);
+    // that cannot be parsed is reported once, never fetched again in a loop. The two headers
+    // are one id: a response that carries either replaces both, so ids never mix.
+    bool has_date = false;
+    bool has_tag = false;
+    std::string_view date = find_header(response.headers, "last-modified", &has_date);
+    std::string_view tag = find_header(response.headers, "etag", &has_tag);
+    if (has_date || has_tag) {
+        last_modified_.assign(date);
+        etag_.assign(tag);
+    }
 
     // Ask for the next message before the handlers run, so they do not delay it.
     send_request(now);

@@ -34,6 +34,11 @@ struct PollerConfig {
     Millis timeout = 60000;       // a request still open after this long is aborted and re-sent; 0 = never
     Millis retry_delay = 1000;    // wait after a failure before the next request
     Extraction extraction;
+    // When set, a request without a cursor gets "_=<cache_buster>-<request id>" appended to
+    // its query, so the browser's HTTP cache can neither answer it nor hold it behind another
+    // identical poll (Chromium's cache lock). Requests with a cursor carry If-None-Match,
+    // which already keeps them out of the cache.
+    std::string cache_buster;
 };
 
 enum class State : uint8_t {

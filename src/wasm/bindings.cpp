@@ -10,7 +10,8 @@
 namespace {
 
 comet::FetchConnection* make_connection(std::string url, std::string method, double timeout, double retry_delay,
-                                        std::string type_attr, std::string data_attr, emscripten::val sink) {
+                                        std::string type_attr, std::string data_attr, std::string cache_buster,
+                                        emscripten::val sink) {
     comet::PollerConfig config;
     config.url = std::move(url);
     config.method = std::move(method);
@@ -18,6 +19,7 @@ comet::FetchConnection* make_connection(std::string url, std::string method, dou
     config.retry_delay = static_cast<comet::Millis>(std::llround(retry_delay));
     config.extraction.type_attr = std::move(type_attr);
     config.extraction.data_attr = std::move(data_attr);  // "" means dataAttr: null
+    config.cache_buster = std::move(cache_buster);
     return new comet::FetchConnection(std::move(config), std::move(sink));
 }
 

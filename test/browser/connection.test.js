@@ -1,0 +1,167 @@
+'use strict';
+// The connection's life: close() ends the request on the server too, several connections
+// run side by side with their own cursors and options, failures are reported and retried,
+// timeouts (the server's 408 and the client's own) re-poll silently.
+const { it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors } = require('./support.js');
+const { freePort } = require('../env/nchan.js');
+
+const env = fixture();
+before(env.start);
+after(env.stop);
+
+it('close() aborts the request in flight so the server sees the subscriber go, and delivers nothing after', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const name = channel();
+  await page.evaluate((url) => { window.connection = $.comet.connect(url, { onError: window.onErrorRecorder }); }, `/sub/${name}`);
+  await waitForSubscribers(env, name, 1);
+  assert.equal(await page.evaluate(() => window.connection.state), 'connecting');
+  await page.evaluate(() => { window.connection.close(); window.connection.close(); });
+  await waitForSubscribers(env, name, 0);
+  await env.publish(name, JSON.stringify({ type: 't', data: 'too late' }));
+  await sleep(300);
+  const result = await page.evaluate(() => ({
+    state: window.connection.state, seen: window.seen, errors: window.errors,
+    open: $.comet._openRequests(), connections: $.comet.connections().length,
+  }));
+  assert.deepEqual(result, { state: 'closed', seen: [], errors: [], open: 0, connections: 0 });
+  assertNoPageErrors(page);
+  await page.context().close();
+});
+
+it('close() from inside a message handler stops the rest of the batch and the polling', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const name = channel();
+  for (let i = 0; i < 3; i++) await env.publish(name, JSON.stringify({ type: 't', data: i }));
+  await page.evaluate((url) => {
+    window.connection = $.comet.connect(url, { onError: window.onErrorRecorder });
+    $(document).bind('t.comet', (event, data) => { if (data === 0) window.connection.close(); });
+  }, `/multi/${name}`);
+  await waitFor(page, () => window.seen.length >= 1);
+  await sleep(300);
+  assert.deepEqual(await page.evaluate(() => window.seen.map((m) => m.data)), [0]);
+  await waitForSubscribers(env, name, 0);
+  assertNoPageErrors(page);
+  await page.context().close();
+});
+
+it('$.comet.disconnect() closes every connection', async () => {
+  const page = await env.harness('3');
+  const [a, b] = [channel(), channel()];
+  await page.evaluate(([x, y]) => { $.comet.connect(x); $.comet.connect(y); }, [`/sub/${a}`, `/multi/${b}`]);
+  await waitForSubscribers(env, a, 1);
+  await waitForSubscribers(env, b, 1);
+  await page.evaluate(() => $.comet.disconnect());
+  await waitForSubscribers(env, a, 0);
+  await waitForSubscribers(env, b, 0);
+  assert.equal(await page.evaluate(() => $.comet.connections().length), 0);
+  await page.context().close();
+});
+
+it('runs two connections at once, on one channel or two, each with its own cursor and options', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const [shared, own] = [channel(), channel()];
+  await page.evaluate(([sharedUrl, ownUrl]) => {
+    window.byConnection = { a: [], b: [], c: [] };
+    const collect = (key) => (xhr, textStatus) => window.byConnection[key].push('error ' + textStatus);
+    // Two connections to the very same URL must not wait on each other (the browser's
+    // cache lock would hold the second behind the first).
+    $.comet.connect(sharedUrl, { onError: collect('a') });
+    $.comet.connect(sharedUrl, { onError: collect('b'), dataAttr: null });
+    $.comet.connect(ownUrl, { onError: collect('c'), typeAttr: 'kind' });
+    $(document).bind('comet.message', (event, data, type) => {
+      const key = typeof data === 'number' ? 'a' : (data && data.type === 'shared' ? 'b' : 'c');
+      window.byConnection[key].push(type + ':' + JSON.stringify(typeof data === 'object' && data.type === 'shared' ? data.data : data));
+    });
+  }, [`/sub/${shared}`, `/sub/${own}`]);
+  await waitForSubscribers(env, shared, 2);
+  await waitForSubscribers(env, own, 1);
+  for (let i = 0; i < 5; i++) {
+    await env.publish(shared, JSON.stringify({ type: 'shared', data: i }));
+    await env.publish(own, JSON.stringify({ kind: 'own', data: `o${i}` }));
+  }
+  await waitFor(page, () => window.seen.length === 15);
+  const result = await page.evaluate(() => window.byConnection);
+  assert.deepEqual(result.a, [0, 1, 2, 3, 4].map((i) => `shared:${i}`));
+  assert.deepEqual(result.b, [0, 1, 2, 3, 4].map((i) => `shared:${i}`));
+  assert.deepEqual(result.c, [0, 1, 2, 3, 4].map((i) => `own:"o${i}"`));
+  assertNoPageErrors(page);
+  await page.context().close();
+});
+
+it('reports an HTTP failure to onError and comet.error, retries after retryDelay and recovers', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const name = channel();
+  // This location refuses subscribers (403) until the channel exists.
+  await page.evaluate((url) => {
+    window.connection = $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 200 });
+  }, `/sub-strict/${name}`);
+  await waitFor(page, () => window.errors.length >= 2);
+  const early = await page.evaluate(() => ({ errors: window.errors, cometErrors: window.cometErrors, state: window.connection.state }));
+  assert.equal(early.errors[0].status, 403);
+  assert.equal(early.errors[0].textStatus, 'error');
+  assert.equal(early.errors[0].thrown, 'Forbidden');
+  assert.equal(early.cometErrors[0].retryIn, 200);
+  assert.match(early.cometErrors[0].message, new RegExp(`GET http://127\\.0\\.0\\.1:\\d+/sub-strict/${name} failed with HTTP 403 Forbidden; retrying in 200 ms`));
+  await env.publish(name, JSON.stringify({ type: 'x', data: 'created' }));
+  await waitFor(page, () => window.seen.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.seen), [{ data: 'created', type: 'x' }]);
+  assert.equal(await page.evaluate(() => window.connection.state), 'open');
+  assertNoPageErrors(page);
+  await page.context().close();
+});
+
+it('reports a refused connection with status 0 and keeps retrying', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const port = await freePort();
+  await page.evaluate((url) => { $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 100 }); }, `http://127.0.0.1:${port}/nothing`);
+  await waitFor(page, () => window.errors.length >= 3);
+  const errors = await page.evaluate(() => window.errors);
+  assert.ok(errors.every((e) => e.status === 0 && e.textStatus === 'error'), JSON.stringify(errors));
+  await page.context().close();
+});
+
+it('re-polls at once, silently, after the server\'s 408 and after its own timeout', async () => {
+  const page = await env.harness('3');
+  await record(page);
+  const [serverSide, clientSide] = [channel(), channel()];
+  const requests = { [serverSide]: 0, [clientSide]: 0 };
+  page.on('request', (request) => {
+    for (const name of Object.keys(requests)) if (request.url().includes(name)) requests[name]++;
+  });
+  await page.evaluate(([a, b]) => {
+    $.comet.connect(a, { onError: window.onErrorRecorder });                 // Nchan answers 408 after 1 s
+    $.comet.connect(b, { onError: window.onErrorRecorder, timeout: 400 });   // the client gives up after 400 ms
+  }, [`/sub-408/${serverSide}`, `/sub/${clientSide}`]);
+  // Chromium itself resends a request answered 408 on a reused keep-alive connection, so one
+  // poll of ours may last two of the server's timeouts: count polls over several seconds.
+  await sleep(4500);
+  assert.ok(requests[serverSide] >= 2, `408s re-polled: ${requests[serverSide]} requests`);
+  assert.ok(requests[clientSide] >= 8, `timeouts re-polled: ${requests[clientSide]} requests`);
+  await waitForSubscribers(env, clientSide, 1);  // the aborted polls are gone from the server
+  await env.publish(serverSide, JSON.stringify({ type: 's', data: 1 }));
+  await env.publish(clientSide, JSON.stringify({ type: 'c', data: 2 }));
+  await waitFor(page, () => window.seen.length === 2);
+  assert.deepEqual((await page.evaluate(() => window.seen.map((m) => m.type))).sort(), ['c', 's']);
+  assert.deepEqual(await page.evaluate(() => window.errors), []);
+  assertNoPageErrors(page);
+  await page.context().close();
+});
+
+it('queues connect() made before the WebAssembly module is ready', async () => {
+  const page = await env.open('/test/early.html?jq=1');
+  assert.equal(await page.evaluate(() => window.queuedAtConnect), true, 'connect() ran before the module was ready');
+  const name = await page.evaluate(() => window.earlyChannel);
+  await waitForSubscribers(env, name, 1);
+  await env.publish(name, JSON.stringify({ type: 'early', data: 'queued' }));
+  await waitFor(page, () => window.early.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.early), ['queued']);
+  assertNoPageErrors(page);
+  await page.context().close();
+});

@@ -1,0 +1,207 @@
+'use strict';
+// Messages become jQuery events exactly as the original's did (<type>.comet with
+// (event, data, type)) plus comet.message for all, on every supported jQuery; a hostile type
+// can reach nothing but handlers bound for that exact type in the comet namespace.
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { fixture, record, waitFor, channel, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+
+const env = fixture();
+before(env.start);
+after(env.stop);
+
+for (const jq of JQUERY_VERSIONS) {
+  describe(`jQuery ${jq}.x`, () => {
+    it('fires <type>.comet for its type only and comet.message for every message, with (event, data, type)', async () => {
+      const page = await env.harness(jq);
+      await record(page);
+      const name = channel();
+      await page.evaluate((url) => {
+        window.feed = [];
+        window.other = [];
+        $(document).bind('feed.comet', function (event, data, type) {
+          window.feed.push({ data, type, eventType: event.type, namespace: event.namespace, args: arguments.length });
+        });
+        $(document).bind('other.comet', (event, data) => window.other.push(data));
+        $.comet.connect(url, { onError: window.onErrorRecorder });
+      }, `/sub/${name}`);
+      await env.publish(name, JSON.stringify({ type: 'feed', data: { text: 'hello' } }));
+      await env.publish(name, JSON.stringify({ type: 'other', data: [1, 2] }));
+      await env.publish(name, JSON.stringify({ type: 'feed', data: 'second' }));
+      await waitFor(page, () => window.seen.length === 3);
+      const result = await page.evaluate(() => ({ seen: window.seen, feed: window.feed, other: window.other, errors: window.errors }));
+      assert.deepEqual(result.seen, [
+        { data: { text: 'hello' }, type: 'feed' },
+        { data: [1, 2], type: 'other' },
+        { data: 'second', type: 'feed' },
+      ]);
+      assert.deepEqual(result.feed, [
+        { data: { text: 'hello' }, type: 'feed', eventType: 'feed', namespace: 'comet', args: 3 },
+        { data: 'second', type: 'feed', eventType: 'feed', namespace: 'comet', args: 3 },
+      ]);
+      assert.deepEqual(result.other, [[1, 2]]);
+      assert.deepEqual(result.errors, []);
+      assertNoPageErrors(page);
+      await page.context().close();
+    });
+
+    it('hands over present-but-falsy data, the whole message without a data key, and typeless messages as null.comet', async () => {
+      const page = await env.harness(jq);
+      await record(page);
+      const name = channel();
+      await page.evaluate((url) => {
+        window.nulls = [];
+        $(document).bind('null.comet', (event, data, type) => window.nulls.push({ data, type }));
+        $.comet.connect(url, { onError: window.onErrorRecorder });
+      }, `/sub/${name}`);
+      const bodies = [
+        { type: 'a', data: 0 }, { type: 'a', data: '' }, { type: 'a', data: false }, { type: 'a', data: null },
+        { type: 'a', payload: 7 }, { data: 'untyped' }, [1, 'array'], { type: '', data: 'empty type' },
+      ];
+      for (const body of bodies) await env.publish(name, JSON.stringify(body));
+      await waitFor(page, (n) => window.seen.length === n, bodies.length);
+      const result = await page.evaluate(() => ({ seen: window.seen, nulls: window.nulls }));
+      assert.deepEqual(result.seen, [
+        { data: 0, type: 'a' }, { data: '', type: 'a' }, { data: false, type: 'a' }, { data: null, type: 'a' },
+        { data: { type: 'a', payload: 7 }, type: 'a' }, { data: 'untyped', type: null }, { data: [1, 'array'], type: null },
+        { data: 'empty type', type: null },
+      ]);
+      assert.deepEqual(result.nulls.map((m) => m.data), ['untyped', [1, 'array'], 'empty type']);
+      assertNoPageErrors(page);
+      await page.context().close();
+    });
+
+    it('cannot be made to call native document methods, split into namespaces or events, or throw by a hostile type', async () => {
+      const page = await env.harness(jq);
+      await record(page);
+      const name = channel();
+      const hostile = ['open', 'write', 'close', 'clear', 'click', 'focus', 'blur', 'submit', 'load', 'ready',
+        'a.b', 'feed.comet', 'a b', ' feed', 'mouseenter', '__proto__', 'constructor', 'toString', 'hasOwnProperty',
+        'valueOf', 'comet', 'message', '<img src=x onerror=alert(1)>', 'x'.repeat(5000), 'é\u2028\u0000'];
+      await page.evaluate((url) => {
+        window.perType = [];
+        window.nativeCalls = [];
+        for (const method of ['open', 'write', 'close', 'clear', 'writeln']) {
+          const original = document[method];
+          document[method] = function () { window.nativeCalls.push(method); return original.apply(this, arguments); };
+        }
+        window.addEventListener('focus', () => window.nativeCalls.push('window focus'));
+        // Handlers for the exact types that are safe to bind, and catch-alls that must not fire.
+        $(document).bind('open.comet write.comet close.comet comet.comet message.comet', (event, data, type) => {
+          window.perType.push(event.type + ':' + type);
+        });
+        // Types that jQuery treats specially (click, focus, load, ...) and names inherited from
+        // Object.prototype only reach comet.message: no per-type handler may see them.
+        $(document).bind('click.comet focus.comet load.comet', (event, data, type) => {
+          window.perType.push('WRONG special ' + event.type + ':' + type);
+        });
+        $(document).bind('a.comet b.comet feed.comet', (event, data, type) => {
+          window.perType.push('WRONG ' + event.type + ':' + type);
+        });
+        $(document).bind('comet', (event) => window.perType.push('WRONG bare comet ' + event.namespace));
+        $.comet.connect(url, { onError: window.onErrorRecorder });
+      }, `/sub/${name}`);
+      for (const type of hostile) await env.publish(name, JSON.stringify({ type, data: type.slice(0, 20) }));
+      await waitFor(page, (n) => window.seen.length === n, hostile.length);
+      const result = await page.evaluate(() => ({
+        seen: window.seen.map((m) => m.type),
+        perType: window.perType,
+        nativeCalls: window.nativeCalls,
+        intact: document.getElementById('intact') && document.getElementById('intact').textContent,
+        title: document.title,
+        errors: window.errors,
+      }));
+      assert.deepEqual(result.seen, hostile, 'every message reaches comet.message with its type');
+      assert.deepEqual(result.perType, ['open:open', 'write:write', 'close:close', 'comet:comet', 'message:message']);
+      assert.deepEqual(result.nativeCalls, []);
+      assert.equal(result.intact, 'page intact');
+      assert.equal(result.title, 'jquery.comet test harness');
+      assert.deepEqual(result.errors, []);
+      assertNoPageErrors(page);
+      await page.context().close();
+    });
+  });
+}
+
+describe('options', () => {
+  it('reads typeAttr and dataAttr, and dataAttr: null hands over the whole message', async () => {
+    const page = await env.harness('3');
+    await record(page);
+    const name = channel();
+    await page.evaluate((url) => {
+      window.byKind = [];
+      window.whole = [];
+      $(document).bind('ping.comet', (event, data, type) => window.byKind.push({ data, type }));
+      $.comet.connect(url, { typeAttr: 'kind', dataAttr: 'body' });
+      $.comet.connect(url, { typeAttr: 'kind', dataAttr: null });
+    }, `/sub/${name}`);
+    await env.publish(name, JSON.stringify({ kind: 'ping', body: { n: 1 }, data: 'ignored' }));
+    await waitFor(page, () => window.seen.length === 2);
+    const result = await page.evaluate(() => ({ byKind: window.byKind, seen: window.seen }));
+    const datas = result.seen.map((m) => JSON.stringify(m.data)).sort();
+    assert.deepEqual(datas, ['{"kind":"ping","body":{"n":1},"data":"ignored"}', '{"n":1}']);
+    assert.equal(result.byKind.length, 2);
+    assert.ok(result.byKind.every((m) => m.type === 'ping'));
+    assertNoPageErrors(page);
+    await page.context().close();
+  });
+
+  it('rejects options of the wrong type with an error that names the option, and starts nothing', async () => {
+    const page = await env.harness('3');
+    const outcomes = await page.evaluate(() => {
+      const attempt = (url, options) => {
+        try {
+          $.comet.connect(url, options);
+          return 'no error';
+        } catch (error) {
+          return `${error.name}: ${error.message}`;
+        }
+      };
+      return {
+        timeoutType: attempt('/sub/x', { timeout: '60000' }),
+        timeoutNegative: attempt('/sub/x', { timeout: -1 }),
+        onError: attempt('/sub/x', { onError: 'alert' }),
+        requestMethod: attempt('/sub/x', { requestMethod: 'GET /x' }),
+        typeAttr: attempt('/sub/x', { typeAttr: 5 }),
+        dataAttr: attempt('/sub/x', { dataAttr: '' }),
+        retryDelay: attempt('/sub/x', { retryDelay: 0 }),
+        options: attempt('/sub/x', 'fast'),
+        noUrl: attempt(undefined),
+        badUrl: attempt('http://[::1', {}),
+        connections: $.comet.connections().length,
+      };
+    });
+    assert.match(outcomes.timeoutType, /^TypeError: .*"timeout"/);
+    assert.match(outcomes.timeoutNegative, /^RangeError: .*"timeout"/);
+    assert.match(outcomes.onError, /^TypeError: .*"onError"/);
+    assert.match(outcomes.requestMethod, /^TypeError: .*"requestMethod"/);
+    assert.match(outcomes.typeAttr, /^TypeError: .*"typeAttr"/);
+    assert.match(outcomes.dataAttr, /^TypeError: .*"dataAttr"/);
+    assert.match(outcomes.retryDelay, /^RangeError: .*"retryDelay"/);
+    assert.match(outcomes.options, /^TypeError: .*options must be an object/);
+    assert.match(outcomes.noUrl, /^TypeError: .*URL/);
+    assert.match(outcomes.badUrl, /^TypeError: .*not a valid URL/);
+    assert.equal(outcomes.connections, 0);
+    assertNoPageErrors(page);
+    await page.context().close();
+  });
+
+  it('merges $.comet.defaults without mutating the caller\'s options', async () => {
+    const page = await env.harness('3');
+    const result = await page.evaluate(() => {
+      const mine = { timeout: 5000 };
+      $.comet.defaults.typeAttr = 'kind';
+      const connection = $.comet.connect('/sub/defaults', mine);
+      const seen = { options: connection.options, mine };
+      connection.close();
+      $.comet.defaults.typeAttr = 'type';
+      return seen;
+    });
+    assert.deepEqual(result.mine, { timeout: 5000 });
+    assert.equal(result.options.typeAttr, 'kind');
+    assert.equal(result.options.timeout, 5000);
+    assert.equal(result.options.dataAttr, 'data');
+    assert.equal(result.options.requestMethod, 'GET');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,59 @@
+'use strict';
+// The README's quick-start example, unchanged except for where the two script files live,
+// against real nginx + Nchan on every supported jQuery; the README's curl command publishes.
+const { it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { fixture, waitFor, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+
+const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const GENERATED = path.join(__dirname, 'pages', 'generated');
+
+function codeBlock(language, containing) {
+  const blocks = [...README.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+  const block = blocks.find((text) => text.includes(containing));
+  assert.ok(block, `README has a ${language} block containing ${containing}`);
+  return block;
+}
+
+const env = fixture();
+before(async () => {
+  await env.start();
+  fs.mkdirSync(GENERATED, { recursive: true });
+});
+after(env.stop);
+
+for (const jq of JQUERY_VERSIONS) {
+  it(`runs the README example unchanged on jQuery ${jq}.x, fed by the README's curl command`, async () => {
+    const example = codeBlock('html', '$.comet.connect(');
+    const scripts = [...example.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(scripts, ['jquery.js', 'dist/jquery.comet.js'], 'the example loads jQuery, then the library');
+    const html = '<!doctype html>\n<meta charset="utf-8">\n' + example
+      .replace('src="jquery.js"', `src="/vendor/jquery-${jq}/jquery.js"`)
+      .replace('src="dist/jquery.comet.js"', 'src="/dist/jquery.comet.js"');
+    fs.writeFileSync(path.join(GENERATED, `readme-${jq}.html`), html);
+
+    // Each run starts from an empty channel.
+    await fetch(`${env.server.origin}/pub/tweets`, { method: 'DELETE' });
+    const page = await env.browser.newPage();
+    page.errors = [];
+    page.on('pageerror', (error) => page.errors.push(error.message));
+    const logs = [];
+    page.on('console', (message) => logs.push(message.text()));
+    await page.goto(`${env.server.origin}/test/generated/readme-${jq}.html`);
+
+    const curl = codeBlock('sh', 'curl').replace(/\\\n\s*/g, ' ').trim()
+      .replace('http://127.0.0.1:8080', env.server.origin);
+    await waitFor(page, () => window.$ && $.comet.connections().length === 1 && $.comet.connections()[0].state !== 'closed');
+    await page.waitForTimeout(100);
+    execFileSync('bash', ['-c', curl], { stdio: 'pipe' });
+    await waitFor(page, () => document.querySelectorAll('#feed li').length === 1);
+    assert.equal(await page.textContent('#feed li'), 'hello');
+    assert.ok(logs.some((line) => line.startsWith('comet message feed')), logs.join('\n'));
+    assert.ok(!logs.some((line) => line.startsWith('comet:')), 'onError was not called');
+    assertNoPageErrors(page);
+    await page.close();
+  });
+}

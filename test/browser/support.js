@@ -1,0 +1,100 @@
+'use strict';
+// Shared fixtures for the browser tests: real nginx + Nchan, real Chromium through
+// playwright-core, and small helpers to publish and to wait for what a page saw.
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const { chromium } = require('playwright-core');
+const { startNchan } = require('../env/nchan.js');
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const JQUERY_VERSIONS = ['1', '3', '4'];
+
+function launchBrowser() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+function channel(prefix = 'ch') {
+  return `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+// Starts the server and the browser once per test file.
+function fixture() {
+  const env = { server: null, browser: null, pages: [] };
+  env.start = async () => {
+    [env.server, env.browser] = await Promise.all([startNchan(), launchBrowser()]);
+  };
+  env.stop = async () => {
+    await Promise.all([env.browser && env.browser.close(), env.server && env.server.stop()]);
+  };
+  // Opens a page and records every uncaught error and console error it produces.
+  env.open = async (path) => {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', (error) => page.errors.push(error.message));
+    await page.goto(env.server.origin + path);
+    return page;
+  };
+  env.harness = async (jq = '3') => {
+    const page = await env.open(`/test/harness.html?jq=${jq}`);
+    await page.evaluate(() => $.comet.ready);
+    return page;
+  };
+  env.publish = (...args) => env.server.publish(...args);
+  env.channelInfo = (name) => env.server.channelInfo(name);
+  return env;
+}
+
+// Installs recorders in the page: window.seen (every comet.message), window.errors (onError
+// calls and comet.error events).
+async function record(page) {
+  await page.evaluate(() => {
+    window.seen = [];
+    window.errors = [];
+    window.cometErrors = [];
+    $(document).bind('comet.message', (event, data, type) => { window.seen.push({ data, type }); });
+    $(document).bind('comet.error', (event, info) => {
+      window.cometErrors.push({ status: info.status, textStatus: info.textStatus, message: info.message, retryIn: info.retryIn });
+    });
+    window.onErrorRecorder = (xhr, textStatus, thrown) => {
+      window.errors.push({
+        status: xhr.status, textStatus, thrown: String(thrown && thrown.message || thrown),
+        thrownIsError: thrown instanceof Error, responseText: xhr.responseText,
+        contentType: xhr.getResponseHeader('Content-Type'),
+      });
+    };
+  });
+}
+
+async function waitFor(page, fn, arg, timeout = 5000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 20 });
+  } catch (error) {
+    const state = await page.evaluate(() => ({ seen: window.seen, errors: window.errors })).catch(() => null);
+    throw new Error(`timed out waiting for ${fn}: ${JSON.stringify(state).slice(0, 2000)}`);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls the server until the channel's subscriber count is `count`.
+async function waitForSubscribers(env, name, count, timeout = 5000) {
+  const started = Date.now();
+  let info;
+  for (;;) {
+    info = await env.channelInfo(name);
+    if (info.subscribers === count) return info;
+    if (Date.now() - started > timeout) {
+      assert.fail(`channel ${name}: expected ${count} subscribers, server says ${info.subscribers}`);
+    }
+    await sleep(25);
+  }
+}
+
+function assertNoPageErrors(page) {
+  assert.deepEqual(page.errors, [], 'the page threw uncaught errors');
+}
+
+module.exports = { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, launchBrowser, CHROMIUM_ARGS };

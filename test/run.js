@@ -1,0 +1,66 @@
+'use strict';
+// `npm test`: set up what is missing, build, run the native tests (ctest) and the browser
+// tests (node:test + Playwright + Chromium against real nginx + Nchan), and end with one
+// line: "N passed, N failed".
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { setup, ROOT, NATIVE_BUILD } = require('./env/setup.js');
+
+function runCtest() {
+  const result = spawnSync('ctest', ['--test-dir', NATIVE_BUILD, '--output-on-failure', '-j', '2'],
+    { cwd: ROOT, encoding: 'utf8' });
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  const match = /(\d+)% tests passed, (\d+) tests failed out of (\d+)/.exec(result.stdout);
+  if (!match) return { passed: 0, failed: 1 };
+  const total = Number(match[3]);
+  const failed = Number(match[2]);
+  return { passed: total - failed, failed };
+}
+
+async function runBrowserTests(files) {
+  const { run } = require('node:test');
+  const { spec } = require('node:test/reporters');
+  let passed = 0;
+  let failed = 0;
+  const stream = run({ files, concurrency: 1, timeout: 300000 });
+  stream.on('test:pass', (event) => { if (event.details.type !== 'suite') passed++; });
+  stream.on('test:fail', (event) => { if (event.details.type !== 'suite') failed++; });
+  await new Promise((resolve, reject) => {
+    const out = stream.compose(spec);
+    out.on('data', (chunk) => process.stdout.write(chunk));
+    out.on('end', resolve);
+    out.on('error', reject);
+  });
+  return { passed, failed };
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  try {
+    setup({ native: only.length === 0 });
+  } catch (error) {
+    console.error(`[setup] ${error.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  const totals = { passed: 0, failed: 0 };
+  if (only.length === 0) {
+    console.log('\n== native tests (ctest)');
+    const native = runCtest();
+    totals.passed += native.passed;
+    totals.failed += native.failed;
+  }
+  console.log('\n== browser tests (Chromium + nginx/Nchan)');
+  const dir = path.join(__dirname, 'browser');
+  const files = only.length ? only.map((file) => path.resolve(file))
+    : fs.readdirSync(dir).filter((file) => file.endsWith('.test.js')).sort().map((file) => path.join(dir, file));
+  const browser = await runBrowserTests(files);
+  totals.passed += browser.passed;
+  totals.failed += browser.failed;
+  console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
+  process.exitCode = totals.failed === 0 && totals.passed > 0 ? 0 : 1;
+}
+
+main();
