@@ -30,7 +30,7 @@
     count++;
     $('#count').text(count);
     var text = data && typeof data === 'object' ? (data.text !== undefined ? data.text : JSON.stringify(data)) : String(data);
-    if (data && data.at) $('#latency').text(Math.max(0, Date.now() - data.at) + ' ms');
+    if (data && typeof data === 'object' && typeof data.at === 'number') $('#latency').text(Math.max(0, Date.now() - data.at) + ' ms');
     addItem(type, text);
   });
   $(document).bind('comet.open comet.error comet.close', function () { status(connection.state); });
