@@ -49,7 +49,10 @@ async function startNchan(options = {}) {
   const template = fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
   const config = template.replace(/\{\{PORT\}\}/g, String(port))
     .replace(/\{\{PREFIX\}\}/g, prefix)
-    .replace(/\{\{ROOT\}\}/g, options.root || ROOT);
+    .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
+    // Started as root, nginx would run its worker as nobody, which cannot read a checkout in
+    // a private directory (mktemp -d is 0700): keep the worker as the user who started it.
+    .replace('{{USER}}', process.getuid && process.getuid() === 0 ? 'user root root;' : '');
   const configPath = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(configPath, config);
   const child = spawn(NGINX, ['-p', prefix, '-c', configPath, '-e', path.join(prefix, 'error.log')], {
