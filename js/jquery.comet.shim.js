@@ -26,7 +26,9 @@
     requestMethod: 'GET',
     typeAttr: 'type',
     dataAttr: 'data',
-    retryDelay: 1000
+    retryDelay: 1000,
+    maxRetryDelay: 30000,
+    maxResponseBytes: 16 * 1024 * 1024
   };
 
   // ---------------------------------------------------------------------------------------
@@ -61,6 +63,18 @@
     var settings = $.extend({}, $.comet.defaults, options);
     checkMilliseconds(settings, 'timeout', 0);
     checkMilliseconds(settings, 'retryDelay', 1);
+    checkMilliseconds(settings, 'maxRetryDelay', 1);
+    if (settings.maxRetryDelay < settings.retryDelay) {
+      throw optionError(RangeError, 'maxRetryDelay', 'at least retryDelay (' + settings.retryDelay + ')',
+                        settings.maxRetryDelay);
+    }
+    var limit = settings.maxResponseBytes;
+    if (typeof limit !== 'number' || limit !== limit) {
+      throw optionError(TypeError, 'maxResponseBytes', 'a number of bytes', limit);
+    }
+    if (limit < 1024 || limit > 1073741824 || Math.floor(limit) !== limit) {
+      throw optionError(RangeError, 'maxResponseBytes', 'a whole number between 1024 and 1073741824', limit);
+    }
     if (settings.onError !== null && settings.onError !== undefined && typeof settings.onError !== 'function') {
       throw optionError(TypeError, 'onError', 'a function or null', settings.onError);
     }
@@ -211,6 +225,7 @@
     index = pending.indexOf(this);
     if (index >= 0) pending.splice(index, 1);
     var native = this._native;
+    var from = this.state;
     this._native = null;
     this.state = 'closed';
     if (native) {
@@ -219,6 +234,7 @@
       setTimeout(function () { native.delete(); }, 0);
     }
     fire('comet.close', [{ connection: this, url: this.url }]);
+    fire('comet.state', [{ connection: this, url: this.url, from: from, to: 'closed' }]);
     return this;
   };
 
@@ -236,12 +252,24 @@
         if (self._closed) return;
         self.state = to;
         if (to === 'open') fire('comet.open', [{ connection: self, url: self.url }]);
+        fire('comet.state', [{ connection: self, url: self.url, from: from, to: to }]);
       }
     };
-    this._native = new module._Connection(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
-                                          settings.typeAttr, settings.dataAttr === null ? '' : settings.dataAttr,
-                                          uniqueToken(), sink);
+    this._native = new module._Connection({
+      url: this.url,
+      requestMethod: settings.requestMethod,
+      timeout: settings.timeout,
+      retryDelay: settings.retryDelay,
+      maxRetryDelay: settings.maxRetryDelay,
+      maxResponseBytes: settings.maxResponseBytes,
+      typeAttr: settings.typeAttr,
+      dataAttr: settings.dataAttr,
+      cacheBuster: uniqueToken(),
+      seedHigh: Math.floor(Math.random() * 4294967296),
+      seedLow: Math.floor(Math.random() * 4294967296)
+    }, sink);
     this._native._start();
+    if (global.navigator && global.navigator.onLine === false) this._native._goOffline();
   };
 
   Connection.prototype._onMessages = function (body, descriptors) {
@@ -309,6 +337,25 @@
     });
   }
 
+  // The browser's view of the network and of the page's life reaches every connection: no
+  // polling while offline (try at once when back), nothing open while the page sits in the
+  // back/forward cache.
+  function eachNative(method) {
+    connections.forEach(function (connection) {
+      if (connection._native) connection._native[method]();
+    });
+  }
+  if (global.addEventListener) {
+    global.addEventListener('offline', function () { eachNative('_goOffline'); });
+    global.addEventListener('online', function () { eachNative('_goOnline'); });
+    global.addEventListener('pagehide', function () { eachNative('_suspend'); });
+    global.addEventListener('pageshow', function (event) {
+      if (!event.persisted) return;
+      eachNative('_resume');
+      if (global.navigator && global.navigator.onLine === false) eachNative('_goOffline');
+    });
+  }
+
   var ready = createModule().then(function (instance) {
     module = instance;
     var waiting = pending;
@@ -349,6 +396,14 @@
 
     connections: function () {
       return connections.slice();
+    },
+
+    // For leak tests and debugging: the wasm heap's use and the XHRs still alive.
+    _heapStats: function () {
+      if (!module) return null;
+      var stats = module._heapStats();
+      stats.memoryBytes = module.HEAP8.length;
+      return stats;
     },
 
     // For leak tests and debugging: fetches open across all connections.

@@ -19,6 +19,21 @@ function runCtest() {
   return { passed: total - failed, failed };
 }
 
+// libFuzzer over the parsers for a bounded time: each target counts as one test.
+function runFuzzTargets(seconds) {
+  const { runFuzzers, describeResult } = require('./env/fuzz.js');
+  let results;
+  try {
+    results = runFuzzers({ seconds });
+  } catch (error) {
+    console.log(`fuzzing could not run: ${error.message}`);
+    return { passed: 0, failed: 1 };
+  }
+  for (const entry of results) console.log(describeResult(entry));
+  const failed = results.filter((entry) => !entry.ok).length;
+  return { passed: results.length - failed, failed };
+}
+
 async function runBrowserTests(files) {
   const { run } = require('node:test');
   const { spec } = require('node:test/reporters');
@@ -51,6 +66,11 @@ async function main() {
     const native = runCtest();
     totals.passed += native.passed;
     totals.failed += native.failed;
+    const seconds = Number(process.env.COMET_FUZZ_SECONDS || 20);
+    console.log(`\n== fuzzing (libFuzzer, ${seconds} s per target)`);
+    const fuzz = runFuzzTargets(seconds);
+    totals.passed += fuzz.passed;
+    totals.failed += fuzz.failed;
   }
   console.log('\n== browser tests (Chromium + nginx/Nchan)');
   const dir = path.join(__dirname, 'browser');

@@ -128,11 +128,6 @@ MultipartResult split_multipart(std::string_view body, std::string_view boundary
             bool found = false;
             std::string_view value = find_header(part.substr(0, header_len), "content-type", &found);
             if (found) content_type = span_of(body, value);
-            if (body_begin > next) {
-                // The blank line's last break is the one that introduces the delimiter: an
-                // empty body.
-                body_begin = next;
-            }
         }
         // The line break before the delimiter belongs to the delimiter.
         size_t body_end = next;

@@ -13,6 +13,8 @@ const char* name_of(State state) {
         case State::Connecting: return "connecting";
         case State::Open: return "open";
         case State::Waiting: return "waiting";
+        case State::Offline: return "offline";
+        case State::Suspended: return "suspended";
         case State::Closed: return "closed";
     }
     return "?";
@@ -26,8 +28,14 @@ const char* name_of(Event event) {
         case Event::NotModified: return "not-modified";
         case Event::HttpFailure: return "http-failure";
         case Event::NetworkFailure: return "network-failure";
+        case Event::TooLarge: return "too-large";
+        case Event::TooLargeNoCursor: return "too-large-no-cursor";
         case Event::Deadline: return "deadline";
         case Event::RetryDue: return "retry-due";
+        case Event::GoOffline: return "go-offline";
+        case Event::GoOnline: return "go-online";
+        case Event::Suspend: return "suspend";
+        case Event::Resume: return "resume";
         case Event::Close: return "close";
     }
     return "?";
@@ -49,7 +57,9 @@ enum class Effect : uint8_t {
     DeliverThenSend,  // take the cursor, start the next request, deliver, report bad parts
     AbortThenSend,    // the request outlived its timeout: not an error, ask again
     ReportThenWait,   // report the failure, start the retry timer
+    SkipThenSend,     // too large, but its cursor is known: report it, step past it, ask again
     WaitQuietly,      // 304: nothing new, ask again after retry_delay
+    Pause,            // offline or suspended: abort what is in flight, no timer
     Stop,             // abort what is in flight, cancel the timer
 };
 
@@ -76,13 +86,33 @@ constexpr Transition kTransitions[] = {
     {State::Open, Event::HttpFailure, State::Waiting, Effect::ReportThenWait},
     {State::Connecting, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
     {State::Open, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
+    {State::Connecting, Event::TooLarge, State::Open, Effect::SkipThenSend},
+    {State::Open, Event::TooLarge, State::Open, Effect::SkipThenSend},
+    {State::Connecting, Event::TooLargeNoCursor, State::Waiting, Effect::ReportThenWait},
+    {State::Open, Event::TooLargeNoCursor, State::Waiting, Effect::ReportThenWait},
 
     {State::Waiting, Event::RetryDue, State::Connecting, Effect::Send},
+
+    // The browser's offline/online events: stop trying while offline, try at once when back.
+    {State::Connecting, Event::GoOffline, State::Offline, Effect::Pause},
+    {State::Open, Event::GoOffline, State::Offline, Effect::Pause},
+    {State::Waiting, Event::GoOffline, State::Offline, Effect::Pause},
+    {State::Offline, Event::GoOnline, State::Connecting, Effect::Send},
+    {State::Waiting, Event::GoOnline, State::Connecting, Effect::Send},
+
+    // pagehide / pageshow: nothing open while the page sits in the back/forward cache.
+    {State::Connecting, Event::Suspend, State::Suspended, Effect::Pause},
+    {State::Open, Event::Suspend, State::Suspended, Effect::Pause},
+    {State::Waiting, Event::Suspend, State::Suspended, Effect::Pause},
+    {State::Offline, Event::Suspend, State::Suspended, Effect::Pause},
+    {State::Suspended, Event::Resume, State::Connecting, Effect::Send},
 
     {State::Idle, Event::Close, State::Closed, Effect::Stop},
     {State::Connecting, Event::Close, State::Closed, Effect::Stop},
     {State::Open, Event::Close, State::Closed, Effect::Stop},
     {State::Waiting, Event::Close, State::Closed, Effect::Stop},
+    {State::Offline, Event::Close, State::Closed, Effect::Stop},
+    {State::Suspended, Event::Close, State::Closed, Effect::Stop},
     {State::Closed, Event::Close, State::Closed, Effect::Nothing},  // close() twice is harmless
 };
 
@@ -100,9 +130,23 @@ Event classify(int status) {
     return Event::HttpFailure;
 }
 
+bool has_cursor(const Response& response) {
+    bool date = false;
+    bool tag = false;
+    find_header(response.headers, "last-modified", &date);
+    find_header(response.headers, "etag", &tag);
+    return date || tag;
+}
+
+// Statuses that asking again soon cannot change: slow path, never a hot loop.
+bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
+
+constexpr Millis kMaxRetryAfter = 3600 * 1000;
+
 }  // namespace
 
-Poller::Poller(PollerConfig config) : config_(std::move(config)) {}
+Poller::Poller(PollerConfig config)
+    : config_(std::move(config)), backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {}
 
 std::optional<Millis> Poller::next_deadline() const {
     if (state_ == State::Waiting) return retry_at_;
@@ -116,8 +160,31 @@ bool Poller::close() { return apply(0, Event::Close, nullptr); }
 
 bool Poller::on_response(Millis now, uint64_t request_id, const Response& response) {
     if (!in_flight_ || request_id != request_id_) return false;
-    return apply(now, classify(response.status), &response);
+    Event event = classify(response.status);
+    if (event == Event::Success && response.body.size() > config_.max_response_bytes) {
+        oversize_bytes_ = response.body.size();
+        event = has_cursor(response) ? Event::TooLarge : Event::TooLargeNoCursor;
+        // It arrived whole, so there is nothing left to abort. (Both events are accepted in
+        // every state that has a request in flight, so this cannot leak into a refusal.)
+        in_flight_ = false;
+    }
+    return apply(now, event, &response);
 }
+
+bool Poller::on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t bytes) {
+    if (!in_flight_ || request_id != request_id_) return false;
+    if (bytes <= config_.max_response_bytes) return false;
+    oversize_bytes_ = bytes;
+    // Only a 2xx carries a message to step past: an oversized error page's Etag is no message
+    // id, and skipping it would reset the backoff and re-ask at once, in a loop.
+    bool skippable = classify(headers_only.status) == Event::Success && has_cursor(headers_only);
+    return apply(now, skippable ? Event::TooLarge : Event::TooLargeNoCursor, &headers_only);
+}
+
+bool Poller::go_offline(Millis now) { return apply(now, Event::GoOffline, nullptr); }
+bool Poller::go_online(Millis now) { return apply(now, Event::GoOnline, nullptr); }
+bool Poller::suspend(Millis now) { return apply(now, Event::Suspend, nullptr); }
+bool Poller::resume(Millis now) { return apply(now, Event::Resume, nullptr); }
 
 bool Poller::on_network_failure(Millis now, uint64_t request_id) {
     if (!in_flight_ || request_id != request_id_) return false;
@@ -138,23 +205,42 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     if (from != state_) actions_.push_back(StateChanged{from, state_});
     switch (t->effect) {
         case Effect::Nothing: break;
-        case Effect::Send: send_request(now); break;
+        case Effect::Send:
+            if (event == Event::Repoll) failures_ = 0;  // the server answered: it is up
+            if (event == Event::GoOnline) failures_ = 0;  // a new network: start over
+            send_request(now);
+            break;
         case Effect::DeliverThenSend:
             in_flight_ = false;
+            failures_ = 0;
             deliver(now, *response);
+            break;
+        case Effect::SkipThenSend:
+            if (in_flight_) abort_request();
+            failures_ = 0;
+            take_cursor(*response);
+            report_oversize(now, *response, oversize_bytes_);
+            send_request(now);
             break;
         case Effect::AbortThenSend:
             abort_request();
             send_request(now);
             break;
         case Effect::ReportThenWait:
+            if (in_flight_ && event == Event::TooLargeNoCursor) abort_request();
             in_flight_ = false;
-            report_failure(now, event, response);
+            ++failures_;
+            if (event == Event::TooLargeNoCursor) {
+                report_oversize(now, *response, oversize_bytes_);
+            } else {
+                report_failure(now, event, response);
+            }
             break;
         case Effect::WaitQuietly:
             in_flight_ = false;
             begin_wait(now, config_.retry_delay);
             break;
+        case Effect::Pause:
         case Effect::Stop:
             if (in_flight_) abort_request();
             break;
@@ -191,22 +277,15 @@ void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
 
 void Poller::deliver(Millis now, const Response& response) {
     // The response arrived whole, so its id is the new cursor, bad parts included: a message
-    // that cannot be parsed is reported once, never fetched again in a loop. The two headers
-    // are one id: a response that carries either replaces both, so ids never mix.
-    bool has_date = false;
-    bool has_tag = false;
-    std::string_view date = find_header(response.headers, "last-modified", &has_date);
-    std::string_view tag = find_header(response.headers, "etag", &has_tag);
-    if (has_date || has_tag) {
-        last_modified_.assign(date);
-        etag_.assign(tag);
-    }
+    // that cannot be parsed is reported once, never fetched again in a loop.
+    take_cursor(response);
 
     // Ask for the next message before the handlers run, so they do not delay it.
     send_request(now);
     decoded_.clear();
     decode_body(find_header(response.headers, "content-type"), response.body, config_.extraction, decoded_);
-    if (!decoded_.messages.empty()) actions_.push_back(Deliver{decoded_.messages});
+    // Moved, not copied: the batch owns its vector and nothing stays behind at the high-water mark.
+    if (!decoded_.messages.empty()) actions_.push_back(Deliver{std::move(decoded_.messages)});
     for (BodyProblem& problem : decoded_.problems) {
         Report report;
         report.status = response.status;
@@ -216,13 +295,65 @@ void Poller::deliver(Millis now, const Response& response) {
                         "; that message is skipped and polling goes on";
         report.retry_in = 0;
         report.has_response = true;
+        report.has_body = true;
         actions_.push_back(std::move(report));
     }
 }
 
+bool Poller::take_cursor(const Response& response) {
+    // The two headers are one id: a response that carries either replaces both, so ids never mix.
+    bool has_date = false;
+    bool has_tag = false;
+    std::string_view date = find_header(response.headers, "last-modified", &has_date);
+    std::string_view tag = find_header(response.headers, "etag", &has_tag);
+    if (!has_date && !has_tag) return false;
+    last_modified_.assign(date);
+    etag_.assign(tag);
+    return true;
+}
+
+Millis Poller::failure_delay(Event event, const Response* response) {
+    if (event == Event::HttpFailure && response) {
+        int status = response->status;
+        if (status == 429 || status == 503) {
+            bool found = false;
+            std::string_view value = find_header(response->headers, "retry-after", &found);
+            if (found) {
+                std::optional<Millis> wait = parse_retry_after(value, find_header(response->headers, "date"));
+                // "Retry-After: 0" on every answer must not become a hot loop: never less than
+                // the backoff's smallest floor (retry_delay / 10).
+                if (wait) return std::min(std::max(*wait, backoff_.ceiling(1) / 10), kMaxRetryAfter);
+            }
+        }
+        if (cannot_heal(status)) return backoff_.slow_delay();
+    }
+    return backoff_.delay(failures_);
+}
+
+void Poller::report_oversize(Millis now, const Response& response, uint64_t bytes) {
+    Report report;
+    report.status = response.status;
+    report.text_status = TextStatus::Error;
+    report.error_thrown = "Response Too Large";
+    report.has_response = true;
+    report.has_body = false;
+    std::string what = config_.method + " " + config_.url + ": the response (" + std::to_string(bytes) +
+                       "+ bytes) exceeds maxResponseBytes (" + std::to_string(config_.max_response_bytes) + ")";
+    if (state_ == State::Open) {
+        report.retry_in = 0;
+        report.detail = what + "; that message is skipped and polling goes on";
+    } else {
+        report.retry_in = backoff_.delay(failures_);
+        report.detail = what + " and carries no message id to skip it by; retrying in " +
+                        std::to_string(report.retry_in) + " ms";
+        begin_wait(now, report.retry_in);
+    }
+    actions_.push_back(std::move(report));
+}
+
 void Poller::report_failure(Millis now, Event event, const Response* response) {
     Report report;
-    report.retry_in = config_.retry_delay;
+    report.retry_in = failure_delay(event, response);
     report.text_status = TextStatus::Error;
     std::string what;
     if (event == Event::NetworkFailure || !response) {
@@ -232,13 +363,14 @@ void Poller::report_failure(Millis now, Event event, const Response* response) {
         report.status = response->status;
         report.error_thrown.assign(response->status_text);
         report.has_response = true;
+        report.has_body = true;
         what = "failed with HTTP " + std::to_string(response->status);
         if (!response->status_text.empty()) what += " " + std::string(response->status_text);
     }
     report.detail = config_.method + " " + config_.url + " " + what + "; retrying in " +
-                    std::to_string(report.retry_in) + " ms";
+                    std::to_string(report.retry_in) + " ms (failure " + std::to_string(failures_) + " in a row)";
+    begin_wait(now, report.retry_in);
     actions_.push_back(std::move(report));
-    begin_wait(now, config_.retry_delay);
 }
 
 }  // namespace comet

@@ -22,17 +22,19 @@
 #include <variant>
 #include <vector>
 
+#include "backoff.hpp"
 #include "body.hpp"
 
 namespace comet {
 
-using Millis = int64_t;
-
 struct PollerConfig {
     std::string url;
     std::string method = "GET";
-    Millis timeout = 60000;       // a request still open after this long is aborted and re-sent; 0 = never
-    Millis retry_delay = 1000;    // wait after a failure before the next request
+    Millis timeout = 60000;          // a request still open after this long is aborted and re-sent; 0 = never
+    Millis retry_delay = 1000;       // the first backoff step after a failure
+    Millis max_retry_delay = 30000;  // the backoff's cap, and the slow path's delay
+    uint64_t max_response_bytes = 16u << 20;  // a larger response is reported and skipped
+    uint64_t random_seed = 1;        // for the backoff's jitter
     Extraction extraction;
     // When set, a request without a cursor gets "_=<cache_buster>-<request id>" appended to
     // its query, so the browser's HTTP cache can neither answer it nor hold it behind another
@@ -46,6 +48,8 @@ enum class State : uint8_t {
     Connecting,  // a request is in flight and none has succeeded since start or the last failure
     Open,        // a request is in flight after a success
     Waiting,     // a failure happened; the retry timer runs
+    Offline,     // the browser said it is offline: no request, no timer, until it is back
+    Suspended,   // the page was hidden into the back/forward cache: no request until it returns
     Closed,      // close() was called; terminal
 };
 const char* name_of(State state);
@@ -57,8 +61,14 @@ enum class Event : uint8_t {
     NotModified,    // 304 from an interval-poll location: ask again after retry_delay
     HttpFailure,    // any other status
     NetworkFailure, // status 0: refused, reset, DNS, CORS
+    TooLarge,         // the response grew past max_response_bytes; its cursor is known
+    TooLargeNoCursor, // ... and it carries no cursor to step past it by
     Deadline,       // the request outlived `timeout`
     RetryDue,       // the retry timer expired
+    GoOffline,
+    GoOnline,
+    Suspend,
+    Resume,
     Close,
 };
 const char* name_of(Event event);
@@ -95,7 +105,8 @@ struct Report {
     std::string error_thrown;     // jQuery's errorThrown: the status text, or the parse error
     std::string detail;           // one readable sentence: what happened and what happens next
     Millis retry_in = 0;          // delay before the next request (0: at once)
-    bool has_response = false;    // the response's headers and body describe this report
+    bool has_response = false;    // the response's status and headers describe this report
+    bool has_body = false;        // ... and its body too (not for an oversized one)
 };
 
 struct StateChanged {
@@ -119,7 +130,14 @@ class Poller {
     bool start(Millis now);
     bool on_response(Millis now, uint64_t request_id, const Response& response);
     bool on_network_failure(Millis now, uint64_t request_id);
+    // Bytes of the response body received so far, with the headers when they are known; a
+    // response past max_response_bytes is abandoned here, before it is all in memory.
+    bool on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t bytes);
     bool on_timer(Millis now);
+    bool go_offline(Millis now);
+    bool go_online(Millis now);
+    bool suspend(Millis now);
+    bool resume(Millis now);
     bool close();
 
     State state() const { return state_; }
@@ -134,6 +152,8 @@ class Poller {
     const std::string& last_modified() const { return last_modified_; }
     const std::string& etag() const { return etag_; }
     const PollerConfig& config() const { return config_; }
+    // Failures since the last success.
+    uint32_t failures() const { return failures_; }
 
   private:
     bool apply(Millis now, Event event, const Response* response);
@@ -142,6 +162,9 @@ class Poller {
     void begin_wait(Millis now, Millis delay);
     void deliver(Millis now, const Response& response);
     void report_failure(Millis now, Event event, const Response* response);
+    void report_oversize(Millis now, const Response& response, uint64_t bytes);
+    bool take_cursor(const Response& response);
+    Millis failure_delay(Event event, const Response* response);
 
     PollerConfig config_;
     State state_ = State::Idle;
@@ -151,6 +174,9 @@ class Poller {
     Millis retry_at_ = 0;
     std::string last_modified_;
     std::string etag_;
+    uint32_t failures_ = 0;
+    uint64_t oversize_bytes_ = 0;
+    Backoff backoff_;
     DecodedBody decoded_;
     std::vector<Action> actions_;
 };

@@ -4,6 +4,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -36,6 +37,26 @@ void FetchConnection::start() {
     run_actions(nullptr);
 }
 
+void FetchConnection::go_offline() {
+    poller_.go_offline(now_ms());
+    run_actions(nullptr);
+}
+
+void FetchConnection::go_online() {
+    poller_.go_online(now_ms());
+    run_actions(nullptr);
+}
+
+void FetchConnection::suspend() {
+    poller_.suspend(now_ms());
+    run_actions(nullptr);
+}
+
+void FetchConnection::resume() {
+    poller_.resume(now_ms());
+    run_actions(nullptr);
+}
+
 void FetchConnection::close() {
     if (poller_.close()) run_actions(nullptr);
     if (fetch_) abort_fetch();  // belt and braces: nothing may outlive a closed connection
@@ -52,6 +73,27 @@ void FetchConnection::on_fetch_success(emscripten_fetch_t* fetch) {
 
 void FetchConnection::on_fetch_error(emscripten_fetch_t* fetch) {
     static_cast<FetchConnection*>(fetch->userData)->fetch_finished(fetch, false);
+}
+
+void FetchConnection::on_fetch_progress(emscripten_fetch_t* fetch) {
+    auto* self = static_cast<FetchConnection*>(fetch->userData);
+    if (fetch != self->fetch_) return;
+    // Without streaming, dataOffset is how much has arrived and totalBytes what Content-Length
+    // promises: a response announced too large is abandoned before it arrives.
+    uint64_t bytes = std::max<uint64_t>(fetch->dataOffset, fetch->totalBytes);
+    if (bytes <= self->poller_.config().max_response_bytes) return;
+    self->read_headers(fetch);
+    Response headers_only;
+    headers_only.status = fetch->status;
+    headers_only.headers = self->headers_;
+    if (self->poller_.on_progress(now_ms(), self->fetch_request_id_, headers_only, bytes)) self->run_actions(&headers_only);
+}
+
+void FetchConnection::read_headers(emscripten_fetch_t* fetch) {
+    size_t length = emscripten_fetch_get_response_headers_length(fetch);
+    headers_.assign(length, '\0');
+    if (length) emscripten_fetch_get_response_headers(fetch, headers_.data(), length);
+    while (!headers_.empty() && headers_.back() == '\0') headers_.pop_back();
 }
 
 void FetchConnection::on_timer(void* self) {
@@ -73,10 +115,7 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
         poller_.on_network_failure(now, id);
         run_actions(nullptr);
     } else {
-        size_t length = emscripten_fetch_get_response_headers_length(fetch);
-        headers_.assign(length, '\0');
-        if (length) emscripten_fetch_get_response_headers(fetch, headers_.data(), length);
-        while (!headers_.empty() && headers_.back() == '\0') headers_.pop_back();
+        read_headers(fetch);
         Response response;
         response.status = fetch->status;
         response.status_text = std::string_view(fetch->statusText, strnlen(fetch->statusText, sizeof fetch->statusText));
@@ -119,6 +158,7 @@ void FetchConnection::start_fetch(const StartRequest& request) {
     attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY;
     attr.onsuccess = &FetchConnection::on_fetch_success;
     attr.onerror = &FetchConnection::on_fetch_error;
+    attr.onprogress = &FetchConnection::on_fetch_progress;
     attr.userData = this;
     attr.timeoutMSecs = 0;  // the Poller owns timeouts: it also catches a stall after headers
     std::vector<const char*> headers;
@@ -159,20 +199,21 @@ void FetchConnection::arm_timer() {
 }
 
 void FetchConnection::deliver(const Deliver& deliver, const Response& response) {
-    descriptors_.clear();
-    descriptors_.reserve(deliver.messages.size() * 5);
+    // One allocation per batch, freed with it: nothing stays at a high-water mark.
+    std::vector<uint32_t> descriptors;
+    descriptors.reserve(deliver.messages.size() * 5);
     for (const Message& message : deliver.messages) {
-        descriptors_.push_back(message.flags);
-        descriptors_.push_back(message.type.offset);
-        descriptors_.push_back(message.type.length);
-        descriptors_.push_back(message.data.offset);
-        descriptors_.push_back(message.data.length);
+        descriptors.push_back(message.flags);
+        descriptors.push_back(message.type.offset);
+        descriptors.push_back(message.type.length);
+        descriptors.push_back(message.data.offset);
+        descriptors.push_back(message.data.length);
     }
     // One crossing per response: the shim decodes every message from these views before it
     // calls any handler (a handler could grow memory and detach them).
     const auto* body = reinterpret_cast<const uint8_t*>(response.body.data());
     sink_.call<void>("_messages", emscripten::val(emscripten::typed_memory_view(response.body.size(), body)),
-                     emscripten::val(emscripten::typed_memory_view(descriptors_.size(), descriptors_.data())));
+                     emscripten::val(emscripten::typed_memory_view(descriptors.size(), descriptors.data())));
 }
 
 void FetchConnection::report(const Report& report, const Response* response) {
@@ -180,8 +221,9 @@ void FetchConnection::report(const Report& report, const Response* response) {
     std::string status_text;
     std::string headers;
     if (report.has_response && response) {
-        body = emscripten::val(emscripten::typed_memory_view(
-            response->body.size(), reinterpret_cast<const uint8_t*>(response->body.data())));
+        if (report.has_body)
+            body = emscripten::val(emscripten::typed_memory_view(
+                response->body.size(), reinterpret_cast<const uint8_t*>(response->body.data())));
         status_text.assign(response->status_text);
         headers.assign(response->headers);
     }

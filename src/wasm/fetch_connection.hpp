@@ -25,6 +25,10 @@ class FetchConnection {
 
     void start();
     void close();
+    void go_offline();
+    void go_online();
+    void suspend();
+    void resume();
     std::string state() const { return name_of(poller_.state()); }
     // How many fetches this connection has open right now: 0 or 1. For leak tests.
     int open_requests() const { return fetch_ ? 1 : 0; }
@@ -32,9 +36,11 @@ class FetchConnection {
   private:
     static void on_fetch_success(emscripten_fetch_t* fetch);
     static void on_fetch_error(emscripten_fetch_t* fetch);
+    static void on_fetch_progress(emscripten_fetch_t* fetch);
     static void on_timer(void* self);
 
     void fetch_finished(emscripten_fetch_t* fetch, bool success);
+    void read_headers(emscripten_fetch_t* fetch);
     void run_actions(const Response* response);
     void start_fetch(const StartRequest& request);
     void abort_fetch();
@@ -48,7 +54,6 @@ class FetchConnection {
     uint64_t fetch_request_id_ = 0;
     long timer_id_ = 0;
     Millis timer_at_ = -1;
-    std::vector<uint32_t> descriptors_;  // reused between batches
     std::string headers_;                // the current response's header block
 };
 

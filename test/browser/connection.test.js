@@ -93,21 +93,23 @@ it('runs two connections at once, on one channel or two, each with its own curso
   await page.context().close();
 });
 
-it('reports an HTTP failure to onError and comet.error, retries after retryDelay and recovers', async () => {
+it('reports an HTTP failure to onError and comet.error, retries on the slow path and recovers', async () => {
   const page = await env.harness('3');
   await record(page);
   const name = channel();
   // This location refuses subscribers (403) until the channel exists.
   await page.evaluate((url) => {
-    window.connection = $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 200 });
+    window.connection = $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 100, maxRetryDelay: 300 });
   }, `/sub-strict/${name}`);
   await waitFor(page, () => window.errors.length >= 2);
   const early = await page.evaluate(() => ({ errors: window.errors, cometErrors: window.cometErrors, state: window.connection.state }));
   assert.equal(early.errors[0].status, 403);
   assert.equal(early.errors[0].textStatus, 'error');
   assert.equal(early.errors[0].thrown, 'Forbidden');
-  assert.equal(early.cometErrors[0].retryIn, 200);
-  assert.match(early.cometErrors[0].message, new RegExp(`GET http://127\\.0\\.0\\.1:\\d+/sub-strict/${name} failed with HTTP 403 Forbidden; retrying in 200 ms`));
+  // 403 cannot heal by asking again soon: the slow path, between maxRetryDelay / 2 and maxRetryDelay.
+  const { retryIn, message } = early.cometErrors[0];
+  assert.ok(retryIn >= 150 && retryIn <= 300, `retryIn ${retryIn}`);
+  assert.match(message, new RegExp(`GET http://127\\.0\\.0\\.1:\\d+/sub-strict/${name} failed with HTTP 403 Forbidden; retrying in ${retryIn} ms`));
   await env.publish(name, JSON.stringify({ type: 'x', data: 'created' }));
   await waitFor(page, () => window.seen.length === 1);
   assert.deepEqual(await page.evaluate(() => window.seen), [{ data: 'created', type: 'x' }]);
@@ -120,7 +122,7 @@ it('reports a refused connection with status 0 and keeps retrying', async () => 
   const page = await env.harness('3');
   await record(page);
   const port = await freePort();
-  await page.evaluate((url) => { $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 100 }); }, `http://127.0.0.1:${port}/nothing`);
+  await page.evaluate((url) => { $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 50, maxRetryDelay: 200 }); }, `http://127.0.0.1:${port}/nothing`);
   await waitFor(page, () => window.errors.length >= 3);
   const errors = await page.evaluate(() => window.errors);
   assert.ok(errors.every((e) => e.status === 0 && e.textStatus === 'error'), JSON.stringify(errors));

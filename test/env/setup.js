@@ -23,6 +23,8 @@ const SYSTEM_PACKAGES = [
   ['libgtest-dev', '/usr/include/gtest/gtest.h'],
   ['node-acorn', '/usr/share/nodejs/acorn/package.json'],
   ['fonts-dejavu-core', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
+  ['clang', '/usr/bin/clang++'],
+  ['libclang-rt-14-dev', '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a'],
 ];
 
 function log(message) {

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -15,7 +19,8 @@ namespace comet {
 namespace {
 
 constexpr Millis kTimeout = 30000;
-constexpr Millis kRetry = 2500;
+constexpr Millis kRetry = 2500;      // the backoff's first ceiling
+constexpr Millis kMaxRetry = 30000;  // its cap, and the top of the slow path
 const char kUrl[] = "http://127.0.0.1:8080/sub?channel=news";
 
 const char kLastModified[] = "Wed, 01 Jan 2025 00:00:00 GMT";
@@ -29,6 +34,7 @@ PollerConfig config(std::string url = kUrl) {
     c.url = std::move(url);
     c.timeout = kTimeout;
     c.retry_delay = kRetry;
+    c.max_retry_delay = kMaxRetry;
     return c;
 }
 
@@ -136,6 +142,84 @@ uint64_t succeed(Poller& poller, Millis now, std::string_view body = "message") 
     take<Deliver>(poller);
     EXPECT_NO_ACTIONS(poller);
     return next.request_id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retry delays. The expected ranges are written out from the documented rules, not computed
+// by the code under test; report.retry_in is the source of truth for when the retry comes.
+
+constexpr size_t npos = std::string::npos;
+
+// The backoff's ceiling after `failures` failures in a row: kRetry doubling, capped at kMaxRetry.
+Millis ceiling_after(uint32_t failures) {
+    static const Millis kCeilings[] = {kRetry, 5000, 10000, 20000, kMaxRetry};
+    if (failures == 0) {
+        ADD_FAILURE() << "no failure, no ceiling";
+        return 0;
+    }
+    return failures <= 5 ? kCeilings[failures - 1] : kMaxRetry;
+}
+
+::testing::AssertionResult within(Millis value, Millis low, Millis high) {
+    if (value >= low && value <= high) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << value << " is outside [" << low << ", " << high << "]";
+}
+
+// Full jitter: [max(1, ceiling / 10), ceiling].
+::testing::AssertionResult is_backoff_delay(Millis delay, uint32_t failures) {
+    Millis high = ceiling_after(failures);
+    return within(delay, std::max<Millis>(1, high / 10), high) << " (backoff after " << failures << " failures)";
+}
+
+// The slow path for failures that will not heal soon: [max_retry_delay / 2, max_retry_delay].
+::testing::AssertionResult is_slow_delay(Millis delay, Millis max_retry_delay = kMaxRetry) {
+    return within(delay, max_retry_delay / 2, max_retry_delay) << " (slow path)";
+}
+
+// Checks what every failure report shares: Waiting, the timer at exactly now + retry_in, and
+// a detail that says so.
+Report expect_failure_report(Poller& poller, State from, Millis now) {
+    expect_state_changed(poller, from, State::Waiting);
+    Report report = take<Report>(poller);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_STATE(poller, State::Waiting);
+    EXPECT_EQ(poller.current_request(), 0u);
+    EXPECT_EQ(poller.next_deadline(), now + report.retry_in);
+    EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos) << report.detail;
+    return report;
+}
+
+// Answers the request in flight with a failure; returns its report.
+Report fail(Poller& poller, Millis now, const Response& answer) {
+    State from = poller.state();
+    EXPECT_TRUE(poller.on_response(now, poller.current_request(), answer));
+    return expect_failure_report(poller, from, now);
+}
+
+Report fail_network(Poller& poller, Millis now) {
+    State from = poller.state();
+    EXPECT_TRUE(poller.on_network_failure(now, poller.current_request()));
+    return expect_failure_report(poller, from, now);
+}
+
+// Waits out the retry timer: nothing a millisecond early, the retry exactly at the deadline.
+// Returns the retry.
+StartRequest retry_when_due(Poller& poller) {
+    std::optional<Millis> due = poller.next_deadline();
+    if (!due || poller.state() != State::Waiting) {
+        ADD_FAILURE() << "no retry timer in state " << name_of(poller.state());
+        return StartRequest{};
+    }
+    EXPECT_FALSE(poller.on_timer(*due - 1));
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_STATE(poller, State::Waiting);
+    EXPECT_TRUE(poller.on_timer(*due));
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    StartRequest request = take<StartRequest>(poller);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.current_request(), request.request_id);
+    EXPECT_EQ(poller.next_deadline(), *due + kTimeout);
+    return request;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,14 +372,14 @@ TEST(Poller, CacheBusterMarksOnlyRequestsWithoutACursor) {
     EXPECT_EQ(first.url, std::string(kUrl) + "&_=k3y-1");
     // Retrying before any cursor arrived: a fresh mark, so no cached answer can be reused.
     ASSERT_TRUE(poller.on_network_failure(5, first.request_id));
-    ASSERT_TRUE(poller.on_timer(5 + kRetry));
     take<StateChanged>(poller);
-    take<Report>(poller);
+    Millis due = 5 + take<Report>(poller).retry_in;
+    ASSERT_TRUE(poller.on_timer(due));
     take<StateChanged>(poller);
     StartRequest retry = take<StartRequest>(poller);
     EXPECT_EQ(retry.url, std::string(kUrl) + "&_=k3y-2");
     // With a cursor, If-None-Match keeps the browser cache out of the way: the URL is the user's.
-    ASSERT_TRUE(poller.on_response(kRetry + 10, retry.request_id, ok(kCursorHeaders, "m")));
+    ASSERT_TRUE(poller.on_response(due + 10, retry.request_id, ok(kCursorHeaders, "m")));
     take<StateChanged>(poller);
     StartRequest next = take<StartRequest>(poller);
     EXPECT_EQ(next.url, kUrl);
@@ -436,6 +520,8 @@ const FailureRow kFailures[] = {
     {500, "Internal Server Error"}, {403, "Forbidden"}, {0, ""}, {400, "Bad Request"}, {410, "Gone"},
     {503, "Service Unavailable"},   {302, "Found"}};
 
+bool slow_path_status(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
+
 TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
     for (const FailureRow& row : kFailures) {
         SCOPED_TRACE(row.status);
@@ -451,21 +537,30 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
         EXPECT_EQ(report.text_status, TextStatus::Error);
         EXPECT_EQ(report.status, row.status);
         EXPECT_EQ(report.error_thrown, row.status_text);
-        EXPECT_EQ(report.retry_in, kRetry);
+        // 400, 403, 404 and 410 take the slow path; everything else the first backoff step.
+        if (slow_path_status(row.status)) {
+            EXPECT_TRUE(is_slow_delay(report.retry_in));
+        } else {
+            EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+        }
         EXPECT_EQ(report.has_response, row.status != 0);
-        EXPECT_NE(report.detail.find(kUrl), std::string::npos) << report.detail;
-        EXPECT_NE(report.detail.find(std::to_string(kRetry)), std::string::npos) << report.detail;
+        EXPECT_EQ(report.has_body, row.status != 0);
+        EXPECT_NE(report.detail.find(kUrl), npos) << report.detail;
+        EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos) << report.detail;
+        EXPECT_NE(report.detail.find("failure 1 in a row"), npos) << report.detail;
         EXPECT_NO_ACTIONS(poller);
+        EXPECT_EQ(poller.failures(), 1u);
         EXPECT_EQ(poller.current_request(), 0u);
-        EXPECT_EQ(poller.next_deadline(), now + kRetry);
+        const Millis due = now + report.retry_in;
+        EXPECT_EQ(poller.next_deadline(), due);
 
         // Before the deadline the timer does nothing.
         EXPECT_FALSE(poller.on_timer(now));
-        EXPECT_FALSE(poller.on_timer(now + kRetry - 1));
+        EXPECT_FALSE(poller.on_timer(due - 1));
         EXPECT_NO_ACTIONS(poller);
         EXPECT_STATE(poller, State::Waiting);
 
-        ASSERT_TRUE(poller.on_timer(now + kRetry));
+        ASSERT_TRUE(poller.on_timer(due));
         EXPECT_STATE(poller, State::Connecting);
         expect_state_changed(poller, State::Waiting, State::Connecting);
         StartRequest again = take<StartRequest>(poller);
@@ -473,7 +568,8 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
         EXPECT_EQ(header(again, "If-None-Match"), "3");
         EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
         EXPECT_NO_ACTIONS(poller);
-        EXPECT_EQ(poller.next_deadline(), now + kRetry + kTimeout);
+        EXPECT_EQ(poller.next_deadline(), due + kTimeout);
+        EXPECT_EQ(poller.failures(), 1u);  // the retry is not a success
     }
 }
 
@@ -497,36 +593,41 @@ TEST(Poller, NetworkFailureWhileConnectingReportsStatusZero) {
     EXPECT_EQ(report.status, 0);
     EXPECT_EQ(report.text_status, TextStatus::Error);
     EXPECT_EQ(report.error_thrown, "");
-    EXPECT_EQ(report.retry_in, kRetry);
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
     EXPECT_FALSE(report.has_response);
-    EXPECT_NE(report.detail.find(kUrl), std::string::npos) << report.detail;
+    EXPECT_FALSE(report.has_body);
+    EXPECT_NE(report.detail.find(kUrl), npos) << report.detail;
+    EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos) << report.detail;
     EXPECT_NO_ACTIONS(poller);
-    EXPECT_EQ(poller.next_deadline(), 700 + kRetry);
+    EXPECT_EQ(poller.failures(), 1u);
+    EXPECT_EQ(poller.next_deadline(), 700 + report.retry_in);
 
     // A late timer still retries, once.
-    ASSERT_TRUE(poller.on_timer(700 + 10 * kRetry));
+    ASSERT_TRUE(poller.on_timer(700 + 10 * kMaxRetry));
     expect_state_changed(poller, State::Waiting, State::Connecting);
     StartRequest again = take<StartRequest>(poller);
     EXPECT_TRUE(again.headers.empty());
     EXPECT_NO_ACTIONS(poller);
-    EXPECT_FALSE(poller.on_timer(700 + 10 * kRetry));
+    EXPECT_FALSE(poller.on_timer(700 + 10 * kMaxRetry));
 }
 
-TEST(Poller, RepeatedFailuresKeepTheSameCursorAndDelay) {
+TEST(Poller, RepeatedFailuresKeepTheSameCursorAndGrowTheDelay) {
     Poller poller(config());
     start(poller, 0);
     succeed(poller, 1);
     Millis now = 10;
-    for (int i = 0; i < 3; ++i) {
-        ASSERT_TRUE(poller.on_network_failure(now, poller.current_request()));
-        take<StateChanged>(poller);
-        EXPECT_EQ(take<Report>(poller).retry_in, kRetry);
-        EXPECT_EQ(poller.next_deadline(), now + kRetry);
-        now += kRetry;
-        ASSERT_TRUE(poller.on_timer(now));
-        take<StateChanged>(poller);
-        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "3");
-        EXPECT_NO_ACTIONS(poller);
+    // Ceilings 2500, 5000, 10000, 20000, then the cap 30000; the floors (a tenth) grow with
+    // them, so each range below excludes most of the one before.
+    for (uint32_t failures = 1; failures <= 7; ++failures) {
+        SCOPED_TRACE(failures);
+        Report report = fail_network(poller, now);
+        EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
+        EXPECT_EQ(poller.failures(), failures);
+        EXPECT_NE(report.detail.find("failure " + std::to_string(failures) + " in a row"), npos) << report.detail;
+        StartRequest again = retry_when_due(poller);
+        EXPECT_EQ(header(again, "If-None-Match"), "3");
+        EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
+        now += report.retry_in + 1;
     }
 }
 
@@ -582,7 +683,14 @@ TEST(Poller, TimeoutZeroMeansNoDeadline) {
 
     // The retry timer still runs.
     ASSERT_TRUE(poller.on_network_failure(2000, poller.current_request()));
-    EXPECT_EQ(poller.next_deadline(), 2000 + kRetry);
+    take<StateChanged>(poller);
+    Report report = take<Report>(poller);
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+    EXPECT_EQ(poller.next_deadline(), 2000 + report.retry_in);
+    // ... and the request that follows has no deadline again.
+    ASSERT_TRUE(poller.on_timer(2000 + report.retry_in));
+    EXPECT_STATE(poller, State::Connecting);
+    EXPECT_FALSE(poller.next_deadline().has_value());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -613,13 +721,15 @@ TEST(Poller, AnswersForAnyRequestButTheCurrentOneAreRefused) {
 TEST(Poller, AnswersAfterTheRequestWasAnsweredAreRefused) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
-    ASSERT_TRUE(poller.on_response(1, id, response(500, "Internal Server Error")));
-    poller.clear_actions();
+    Report report = fail(poller, 1, response(500, "Internal Server Error"));
     EXPECT_FALSE(poller.on_response(2, id, ok(kCursorHeaders, "x")));
     EXPECT_FALSE(poller.on_network_failure(2, id));
+    EXPECT_FALSE(poller.on_progress(2, id, ok(kCursorHeaders, ""), 1u << 30));
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
-    EXPECT_EQ(poller.next_deadline(), 1 + kRetry);
+    EXPECT_EQ(poller.next_deadline(), 1 + report.retry_in);
+    EXPECT_EQ(poller.failures(), 1u);
+    EXPECT_EQ(poller.etag(), "");
 }
 
 TEST(Poller, IllegalInputsWhileIdleAreRefused) {
@@ -639,24 +749,33 @@ TEST(Poller, IllegalInputsWhileIdleAreRefused) {
 TEST(Poller, StartWhileWaitingIsRefused) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
-    ASSERT_TRUE(poller.on_network_failure(10, id));
-    poller.clear_actions();
+    ASSERT_EQ(poller.current_request(), id);
+    Report report = fail_network(poller, 10);
     EXPECT_FALSE(poller.start(11));
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
-    EXPECT_EQ(poller.next_deadline(), 10 + kRetry);
+    EXPECT_EQ(poller.next_deadline(), 10 + report.retry_in);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Close.
 
-// Drives a fresh poller into `state`, leaving no actions behind.
-Poller poller_in(State state) {
-    Poller poller(config());
+// Drives a fresh poller into `state` through public inputs, leaving no actions behind.
+// Offline and Suspended are reached from Open, so they hold the standard cursor.
+Poller poller_in(State state, PollerConfig c = config()) {
+    Poller poller(std::move(c));
     if (state != State::Idle) start(poller, 0);
-    if (state == State::Open) succeed(poller, 10);
+    if (state == State::Open || state == State::Offline || state == State::Suspended) succeed(poller, 10);
     if (state == State::Waiting) {
         EXPECT_TRUE(poller.on_network_failure(10, poller.current_request()));
+        poller.clear_actions();
+    }
+    if (state == State::Offline) {
+        EXPECT_TRUE(poller.go_offline(20));
+        poller.clear_actions();
+    }
+    if (state == State::Suspended) {
+        EXPECT_TRUE(poller.suspend(20));
         poller.clear_actions();
     }
     if (state == State::Closed) {
@@ -668,9 +787,11 @@ Poller poller_in(State state) {
     return poller;
 }
 
+const State kLiveStates[] = {State::Idle,    State::Connecting, State::Open,
+                             State::Waiting, State::Offline,    State::Suspended};
+
 TEST(Poller, CloseFromEveryStateEndsClosedAndAbortsWhatIsInFlight) {
-    const State states[] = {State::Idle, State::Connecting, State::Open, State::Waiting};
-    for (State state : states) {
+    for (State state : kLiveStates) {
         SCOPED_TRACE(name_of(state));
         Poller poller = poller_in(state);
         uint64_t in_flight = poller.current_request();
@@ -690,8 +811,7 @@ TEST(Poller, CloseFromEveryStateEndsClosedAndAbortsWhatIsInFlight) {
 }
 
 TEST(Poller, AfterCloseEveryInputIsRefused) {
-    const State states[] = {State::Idle, State::Connecting, State::Open, State::Waiting};
-    for (State state : states) {
+    for (State state : kLiveStates) {
         SCOPED_TRACE(name_of(state));
         Poller poller = poller_in(state);
         uint64_t last = poller.current_request();
@@ -702,8 +822,13 @@ TEST(Poller, AfterCloseEveryInputIsRefused) {
         EXPECT_FALSE(poller.on_response(100, last, ok(kCursorHeaders, "x")));
         EXPECT_FALSE(poller.on_response(100, last, response(408, "")));
         EXPECT_FALSE(poller.on_network_failure(100, last));
+        EXPECT_FALSE(poller.on_progress(100, last, ok(kCursorHeaders, ""), 1u << 30));
         EXPECT_FALSE(poller.on_timer(100));
-        EXPECT_FALSE(poller.on_timer(100 + kTimeout + kRetry));
+        EXPECT_FALSE(poller.on_timer(100 + kTimeout + kMaxRetry));
+        EXPECT_FALSE(poller.go_offline(100));
+        EXPECT_FALSE(poller.go_online(100));
+        EXPECT_FALSE(poller.suspend(100));
+        EXPECT_FALSE(poller.resume(100));
         EXPECT_NO_ACTIONS(poller);
         EXPECT_STATE(poller, State::Closed);
         EXPECT_FALSE(poller.next_deadline().has_value());
@@ -779,15 +904,911 @@ TEST(Poller, HourLongJumpsNeedNoRealTime) {
     EXPECT_STATE(poller, State::Open);
 }
 
+// ---------------------------------------------------------------------------------------------
+// What a refused input must leave alone.
+
+struct Snapshot {
+    State state;
+    uint64_t request;
+    std::optional<Millis> deadline;
+    uint32_t failures;
+    std::string etag;
+    std::string last_modified;
+};
+
+Snapshot snapshot(Poller& poller) {
+    return Snapshot{poller.state(),    poller.current_request(), poller.next_deadline(),
+                    poller.failures(), poller.etag(),            poller.last_modified()};
+}
+
+void expect_unchanged(Poller& poller, const Snapshot& before) {
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_STATE(poller, before.state);
+    EXPECT_EQ(poller.current_request(), before.request);
+    EXPECT_EQ(poller.next_deadline(), before.deadline);
+    EXPECT_EQ(poller.failures(), before.failures);
+    EXPECT_EQ(poller.etag(), before.etag);
+    EXPECT_EQ(poller.last_modified(), before.last_modified);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retry-After on 429 and 503.
+
+struct RetryAfterRow {
+    const char* headers;
+    Millis wait;
+};
+
+const RetryAfterRow kRetryAfters[] = {
+    {"Retry-After: 120\r\n", 120000},  // longer than max_retry_delay: the server knows best
+    {"Retry-After: 1\r\n", 1000},
+    {"retry-after:  7 \r\n", 7000},
+    {"Retry-After: 0\r\n", kRetry / 10},  // never below retry_delay / 10: no hot loop
+    {"Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Wed, 01 Jan 2025 00:01:30 GMT\r\n", 90000},
+    {"Retry-After: Wed, 01 Jan 2025 00:01:30 GMT\r\nDate: Wed, 01 Jan 2025 00:00:00 GMT\r\n", 90000},
+    {"Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Tue, 31 Dec 2024 23:59:00 GMT\r\n", kRetry / 10},  // past
+    // Capped at one hour.
+    {"Retry-After: 3600\r\n", 3600000},
+    {"Retry-After: 3601\r\n", 3600000},
+    {"Retry-After: 86400\r\n", 3600000},
+    {"Retry-After: 99999999999999999999\r\n", 3600000},
+    {"Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Wed, 01 Jan 2025 01:00:00 GMT\r\n", 3600000},
+    {"Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Thu, 02 Jan 2025 00:00:00 GMT\r\n", 3600000},
+};
+
+TEST(Poller, TooManyRequestsAndServiceUnavailableWaitExactlyTheRetryAfter) {
+    for (int status : {429, 503}) {
+        for (const RetryAfterRow& row : kRetryAfters) {
+            SCOPED_TRACE(std::to_string(status) + " " + row.headers);
+            Poller poller(config());
+            start(poller, 0);
+            succeed(poller, 100);
+            const Millis now = 5000;
+            Report report = fail(poller, now, response(status, "Slow Down", row.headers, "busy"));
+            EXPECT_EQ(report.status, status);
+            EXPECT_EQ(report.retry_in, row.wait);
+            EXPECT_EQ(poller.next_deadline(), now + row.wait);
+            EXPECT_EQ(poller.failures(), 1u);
+            StartRequest again = retry_when_due(poller);
+            EXPECT_EQ(header(again, "If-None-Match"), "3");
+        }
+    }
+}
+
+TEST(Poller, RetryAfterWinsOverTheBackoffEvenWhenShorter) {
+    Poller poller(config());
+    start(poller, 0);
+    Millis now = 10;
+    for (uint32_t failures = 1; failures <= 5; ++failures) {
+        Report report = fail_network(poller, now);
+        retry_when_due(poller);
+        now += report.retry_in + 1;
+    }
+    // The backoff would now wait 3 to 30 seconds; the server asks for 2.
+    Report report = fail(poller, now, response(503, "Service Unavailable", "Retry-After: 2\r\n"));
+    EXPECT_EQ(report.retry_in, 2000);
+    EXPECT_EQ(poller.failures(), 6u);  // still a failure in the row
+    retry_when_due(poller);
+    report = fail_network(poller, now + 2001);
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 7));
+}
+
+TEST(Poller, TooManyRequestsAndServiceUnavailableWithoutAUsableRetryAfterBackOff) {
+    const char* const headers[] = {
+        "",
+        "Retry-After: soon\r\n",
+        "Retry-After: -1\r\n",
+        "Retry-After:\r\n",
+        "Retry-After: 1.5\r\n",
+        "Retry-After: Wed, 01 Jan 2025 00:01:30 GMT\r\n",  // a date, but no Date header to measure it by
+        "Date: yesterday\r\nRetry-After: Wed, 01 Jan 2025 00:01:30 GMT\r\n",
+    };
+    for (int status : {429, 503}) {
+        for (const char* h : headers) {
+            SCOPED_TRACE(std::to_string(status) + " " + h);
+            Poller poller(config());
+            start(poller, 0);
+            Report first = fail(poller, 10, response(status, "Busy", h));
+            EXPECT_TRUE(is_backoff_delay(first.retry_in, 1));
+            retry_when_due(poller);
+            Report second = fail(poller, 10 + first.retry_in + 1, response(status, "Busy", h));
+            EXPECT_TRUE(is_backoff_delay(second.retry_in, 2));
+            EXPECT_EQ(poller.failures(), 2u);
+        }
+    }
+}
+
+TEST(Poller, RetryAfterOnOtherStatusesIsIgnored) {
+    const char* const headers[] = {
+        "Retry-After: 120\r\n",
+        "Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Wed, 01 Jan 2025 00:02:00 GMT\r\n",
+    };
+    for (int status : {500, 502, 504, 302, 418, 400, 403, 404, 410}) {
+        for (const char* h : headers) {
+            SCOPED_TRACE(std::to_string(status) + " " + h);
+            Poller poller(config());
+            start(poller, 0);
+            Report report = fail(poller, 10, response(status, "Nope", h));
+            EXPECT_NE(report.retry_in, 120000);
+            if (slow_path_status(status)) {
+                EXPECT_TRUE(is_slow_delay(report.retry_in));
+            } else {
+                EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backoff, the slow path and what resets them.
+
+TEST(Poller, FailuresThatWillNotHealTakeTheSlowPath) {
+    const Millis max_retry = 60000;  // not the default: the slow path follows the config
+    for (int status : {400, 403, 404, 410}) {
+        SCOPED_TRACE(status);
+        Millis lowest = max_retry;
+        Millis highest = 0;
+        for (uint64_t seed = 1; seed <= 200; ++seed) {
+            PollerConfig c = config();
+            c.max_retry_delay = max_retry;
+            c.random_seed = seed;
+            Poller poller(c);
+            start(poller, 0);
+            // The very first failure already waits long: asking again soon cannot help.
+            Report report = fail(poller, 10, response(status, "No"));
+            ASSERT_TRUE(is_slow_delay(report.retry_in, max_retry)) << "seed " << seed;
+            EXPECT_EQ(poller.failures(), 1u);
+            lowest = std::min(lowest, report.retry_in);
+            highest = std::max(highest, report.retry_in);
+        }
+        // Spread over the range, not one fixed delay.
+        EXPECT_GT(highest - lowest, max_retry / 4) << lowest << ".." << highest;
+    }
+}
+
+TEST(Poller, SlowPathFailuresCountInTheRow) {
+    Poller poller(config());
+    start(poller, 0);
+    Millis now = 10;
+    for (uint32_t failures = 1; failures <= 3; ++failures) {
+        Report report = fail(poller, now, response(404, "Not Found"));
+        EXPECT_TRUE(is_slow_delay(report.retry_in));
+        EXPECT_EQ(poller.failures(), failures);
+        retry_when_due(poller);
+        now += report.retry_in + 1;
+    }
+    Report report = fail(poller, now, response(500, "Internal Server Error"));
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 4));
+    EXPECT_EQ(poller.failures(), 4u);
+}
+
+TEST(Poller, ASuccessResetsTheFailuresAndTheCeiling) {
+    Poller poller(config());
+    start(poller, 0);
+    EXPECT_EQ(poller.failures(), 0u);
+    Millis now = 10;
+    for (uint32_t failures = 1; failures <= 5; ++failures) {
+        SCOPED_TRACE(failures);
+        Report report = fail(poller, now, response(500, "Internal Server Error"));
+        EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
+        EXPECT_EQ(poller.failures(), failures);
+        retry_when_due(poller);
+        now += report.retry_in + 1;
+    }
+    // After five failures the next one would wait 3 to 30 seconds. A 200 starts over.
+    succeed(poller, now);
+    EXPECT_EQ(poller.failures(), 0u);
+    Report report = fail(poller, now + 1, response(500, "Internal Server Error"));
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+    EXPECT_EQ(poller.failures(), 1u);
+}
+
+TEST(Poller, ARepollResetsTheFailuresToo) {
+    for (int status : {408, 204}) {
+        SCOPED_TRACE(status);
+        Poller poller(config());
+        start(poller, 0);
+        Millis now = 10;
+        for (uint32_t failures = 1; failures <= 4; ++failures) {
+            Report report = fail_network(poller, now);
+            retry_when_due(poller);
+            now += report.retry_in + 1;
+        }
+        EXPECT_EQ(poller.failures(), 4u);
+        // The server answered: it is up.
+        ASSERT_TRUE(poller.on_response(now, poller.current_request(), response(status, "")));
+        EXPECT_STATE(poller, State::Connecting);
+        take<StartRequest>(poller);
+        EXPECT_NO_ACTIONS(poller);
+        EXPECT_EQ(poller.failures(), 0u);
+        Report report = fail_network(poller, now + 1);
+        EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+    }
+}
+
+TEST(Poller, TheSeedMakesTheDelaysRepeatable) {
+    auto delays = [](uint64_t seed) {
+        PollerConfig c = config();
+        c.random_seed = seed;
+        Poller poller(c);
+        start(poller, 0);
+        std::vector<Millis> out;
+        Millis now = 10;
+        for (int i = 0; i < 6; ++i) {
+            Report report = fail_network(poller, now);
+            out.push_back(report.retry_in);
+            retry_when_due(poller);
+            now += report.retry_in + 1;
+        }
+        return out;
+    };
+    EXPECT_EQ(delays(42), delays(42));
+    EXPECT_NE(delays(42), delays(43));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oversized responses.
+
+constexpr uint64_t kLimit = 64;
+const char kNextLastModified[] = "Thu, 02 Jan 2025 00:00:00 GMT";
+const char kNextCursorHeaders[] =
+    "Last-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\n"
+    "Etag: 8\r\n"
+    "Content-Type: text/plain\r\n";
+const char kNoCursorHeaders[] = "Content-Type: text/plain\r\n";
+
+PollerConfig small_config() {
+    PollerConfig c = config();
+    c.max_response_bytes = kLimit;
+    return c;
+}
+
+void expect_oversize_report(const Report& report, uint64_t bytes) {
+    EXPECT_EQ(report.status, 200);
+    EXPECT_EQ(report.text_status, TextStatus::Error);
+    EXPECT_EQ(report.error_thrown, "Response Too Large");
+    EXPECT_TRUE(report.has_response);
+    EXPECT_FALSE(report.has_body);  // the body is not there to hand over
+    EXPECT_NE(report.detail.find(kUrl), npos) << report.detail;
+    EXPECT_NE(report.detail.find("maxResponseBytes (" + std::to_string(kLimit) + ")"), npos) << report.detail;
+    EXPECT_NE(report.detail.find(std::to_string(bytes)), npos) << report.detail;
+}
+
+TEST(Poller, ProgressWithinTheLimitChangesNothing) {
+    for (State state : {State::Connecting, State::Open}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state, small_config());
+        const Snapshot before = snapshot(poller);
+        uint64_t id = poller.current_request();
+        for (uint64_t bytes : {uint64_t{0}, uint64_t{1}, kLimit - 1, kLimit}) {
+            for (const char* headers : {kNextCursorHeaders, kNoCursorHeaders}) {
+                SCOPED_TRACE(bytes);
+                EXPECT_FALSE(poller.on_progress(1000, id, ok(headers, ""), bytes));
+                expect_unchanged(poller, before);
+            }
+        }
+        // Past the limit, but for another request: refused as well.
+        EXPECT_FALSE(poller.on_progress(1000, id + 1, ok(kNextCursorHeaders, ""), kLimit + 1));
+        EXPECT_FALSE(poller.on_progress(1000, id - 1, ok(kNoCursorHeaders, ""), kLimit + 1));
+        expect_unchanged(poller, before);
+    }
+}
+
+TEST(Poller, ProgressPastTheLimitWithACursorAbortsAndStepsPastIt) {
+    for (State state : {State::Connecting, State::Open}) {
+        for (uint64_t bytes : {kLimit + 1, uint64_t{5} << 30}) {
+            SCOPED_TRACE(std::string(name_of(state)) + " " + std::to_string(bytes));
+            Poller poller = poller_in(state, small_config());
+            uint64_t id = poller.current_request();
+            ASSERT_TRUE(poller.on_progress(1000, id, ok(kNextCursorHeaders, ""), bytes));
+            EXPECT_STATE(poller, State::Open);
+            if (state == State::Connecting) expect_state_changed(poller, State::Connecting, State::Open);
+            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+            Report report = take<Report>(poller);
+            expect_oversize_report(report, bytes);
+            EXPECT_EQ(report.retry_in, 0);
+            StartRequest next = take<StartRequest>(poller);
+            EXPECT_GT(next.request_id, id);
+            // The skipped message's id is the new cursor.
+            EXPECT_EQ(header(next, "If-None-Match"), "8");
+            EXPECT_EQ(header(next, "If-Modified-Since"), kNextLastModified);
+            EXPECT_NO_ACTIONS(poller);
+            EXPECT_EQ(poller.etag(), "8");
+            EXPECT_EQ(poller.last_modified(), kNextLastModified);
+            EXPECT_EQ(poller.failures(), 0u);
+            EXPECT_EQ(poller.current_request(), next.request_id);
+            EXPECT_EQ(poller.next_deadline(), 1000 + kTimeout);
+
+            // The abandoned request is gone: whatever it still says is refused.
+            const Snapshot after = snapshot(poller);
+            EXPECT_FALSE(poller.on_progress(1001, id, ok(kNextCursorHeaders, ""), bytes + 1));
+            EXPECT_FALSE(poller.on_response(1001, id, ok(kCursorHeaders, "late")));
+            EXPECT_FALSE(poller.on_network_failure(1001, id));
+            expect_unchanged(poller, after);
+        }
+    }
+}
+
+TEST(Poller, AnOversizedMessageWithACursorEndsTheRunOfFailures) {
+    Poller poller(small_config());
+    start(poller, 0);
+    Report report = fail_network(poller, 10);
+    retry_when_due(poller);
+    EXPECT_EQ(poller.failures(), 1u);
+    ASSERT_TRUE(poller.on_progress(10 + report.retry_in + 5, poller.current_request(), ok(kNextCursorHeaders, ""),
+                                   kLimit + 1));
+    expect_state_changed(poller, State::Connecting, State::Open);
+    poller.clear_actions();
+    EXPECT_EQ(poller.failures(), 0u);
+}
+
+TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
+    for (State state : {State::Connecting, State::Open}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state, small_config());
+        const std::string etag = poller.etag();
+        uint64_t id = poller.current_request();
+        ASSERT_TRUE(poller.on_progress(1000, id, ok(kNoCursorHeaders, ""), kLimit + 1));
+        expect_state_changed(poller, state, State::Waiting);
+        EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+        Report report = take<Report>(poller);
+        expect_oversize_report(report, kLimit + 1);
+        EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+        EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos) << report.detail;
+        EXPECT_NO_ACTIONS(poller);
+        EXPECT_STATE(poller, State::Waiting);
+        EXPECT_EQ(poller.failures(), 1u);
+        EXPECT_EQ(poller.current_request(), 0u);
+        EXPECT_EQ(poller.next_deadline(), 1000 + report.retry_in);
+        EXPECT_EQ(poller.etag(), etag);
+
+        // The retry asks for the same message again, with the cursor it had.
+        StartRequest again = retry_when_due(poller);
+        EXPECT_EQ(header(again, "If-None-Match"), state == State::Open ? "3" : "<absent>");
+
+        // Too large again and again: it climbs the backoff like any other failure.
+        Millis now = 1000 + report.retry_in + 5;
+        for (uint32_t failures = 2; failures <= 6; ++failures) {
+            SCOPED_TRACE(failures);
+            ASSERT_TRUE(poller.on_progress(now, again.request_id, ok(kNoCursorHeaders, ""), kLimit + 1));
+            expect_state_changed(poller, State::Connecting, State::Waiting);
+            EXPECT_EQ(take<AbortRequest>(poller).request_id, again.request_id);
+            Report next = take<Report>(poller);
+            EXPECT_TRUE(is_backoff_delay(next.retry_in, failures));
+            EXPECT_EQ(poller.failures(), failures);
+            EXPECT_EQ(poller.next_deadline(), now + next.retry_in);
+            EXPECT_NO_ACTIONS(poller);
+            again = retry_when_due(poller);
+            now += next.retry_in + 5;
+        }
+    }
+}
+
+TEST(Poller, AnOversizedErrorPageIsAFailureEvenWithACursor) {
+    // Only a 2xx holds a message to step past. An error page's Etag is no message id: taking
+    // it would poison the cursor, and skipping would re-ask at once, in a loop, without backoff.
+    for (int status : {500, 502, 404, 429}) {
+        SCOPED_TRACE(status);
+        Poller poller = poller_in(State::Open, small_config());
+        Millis now = 1000;
+        for (uint32_t failures = 1; failures <= 3; ++failures) {
+            uint64_t id = poller.current_request();
+            State from = poller.state();
+            ASSERT_TRUE(poller.on_progress(now, id, response(status, "", kNextCursorHeaders), kLimit + 1));
+            expect_state_changed(poller, from, State::Waiting);
+            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+            Report report = take<Report>(poller);
+            EXPECT_EQ(report.status, status);
+            EXPECT_FALSE(report.has_body);
+            EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
+            EXPECT_NO_ACTIONS(poller);
+            EXPECT_EQ(poller.failures(), failures);
+            EXPECT_EQ(poller.etag(), "3");
+            EXPECT_EQ(poller.last_modified(), kLastModified);
+            EXPECT_EQ(poller.next_deadline(), now + report.retry_in);
+            EXPECT_EQ(header(retry_when_due(poller), "If-None-Match"), "3");
+            now += report.retry_in + 1;
+        }
+    }
+}
+
+TEST(Poller, ACompleteResponseOverTheLimitIsSkippedTheSameWayWithoutAnAbort) {
+    const std::string big(kLimit + 1, 'x');
+    for (State state : {State::Connecting, State::Open}) {
+        SCOPED_TRACE(name_of(state));
+        {
+            Poller poller = poller_in(state, small_config());
+            uint64_t id = poller.current_request();
+            ASSERT_TRUE(poller.on_response(1000, id, ok(kNextCursorHeaders, big)));
+            EXPECT_STATE(poller, State::Open);
+            if (state == State::Connecting) expect_state_changed(poller, State::Connecting, State::Open);
+            Report report = take<Report>(poller);  // no AbortRequest: it already arrived whole
+            expect_oversize_report(report, big.size());
+            EXPECT_EQ(report.retry_in, 0);
+            StartRequest next = take<StartRequest>(poller);  // and no Deliver
+            EXPECT_EQ(header(next, "If-None-Match"), "8");
+            EXPECT_EQ(header(next, "If-Modified-Since"), kNextLastModified);
+            EXPECT_NO_ACTIONS(poller);
+            EXPECT_EQ(poller.failures(), 0u);
+            EXPECT_EQ(poller.next_deadline(), 1000 + kTimeout);
+        }
+        {
+            Poller poller = poller_in(state, small_config());
+            const std::string etag = poller.etag();
+            ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kNoCursorHeaders, big)));
+            expect_state_changed(poller, state, State::Waiting);
+            Report report = take<Report>(poller);
+            expect_oversize_report(report, big.size());
+            EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+            EXPECT_NO_ACTIONS(poller);
+            EXPECT_EQ(poller.failures(), 1u);
+            EXPECT_EQ(poller.current_request(), 0u);
+            EXPECT_EQ(poller.next_deadline(), 1000 + report.retry_in);
+            EXPECT_EQ(poller.etag(), etag);
+        }
+        {
+            // Exactly the limit is fine.
+            Poller poller = poller_in(state, small_config());
+            const std::string body(kLimit, 'x');
+            ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kNextCursorHeaders, body)));
+            EXPECT_STATE(poller, State::Open);
+            if (state == State::Connecting) take<StateChanged>(poller);
+            take<StartRequest>(poller);
+            EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
+            EXPECT_NO_ACTIONS(poller);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline and online.
+
+TEST(Poller, GoingOfflineAbortsWhatIsInFlightAndSetsNoTimer) {
+    for (State state : {State::Connecting, State::Open}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state);
+        uint64_t id = poller.current_request();
+        const std::string etag = poller.etag();
+        ASSERT_TRUE(poller.go_offline(1000));
+        EXPECT_STATE(poller, State::Offline);
+        expect_state_changed(poller, state, State::Offline);
+        EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+        EXPECT_NO_ACTIONS(poller);  // not an error: no Report
+        EXPECT_EQ(poller.current_request(), 0u);
+        EXPECT_FALSE(poller.next_deadline().has_value());
+        EXPECT_EQ(poller.failures(), 0u);
+        EXPECT_EQ(poller.etag(), etag);
+
+        const Snapshot after = snapshot(poller);
+        EXPECT_FALSE(poller.on_timer(1000 + kTimeout));
+        EXPECT_FALSE(poller.on_timer(1000 + 24 * 3600 * 1000LL));
+        EXPECT_FALSE(poller.on_response(1001, id, ok(kCursorHeaders, "late")));
+        EXPECT_FALSE(poller.on_network_failure(1001, id));
+        EXPECT_FALSE(poller.on_progress(1001, id, ok(kCursorHeaders, ""), uint64_t{1} << 40));
+        EXPECT_FALSE(poller.go_offline(1002));
+        expect_unchanged(poller, after);
+    }
+}
+
+TEST(Poller, GoingOfflineWhileWaitingCancelsTheRetryTimer) {
+    Poller poller(config());
+    start(poller, 0);
+    succeed(poller, 5);
+    Report report = fail_network(poller, 10);
+    const Millis due = 10 + report.retry_in;
+    ASSERT_TRUE(poller.go_offline(11));
+    expect_state_changed(poller, State::Waiting, State::Offline);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_FALSE(poller.next_deadline().has_value());
+    const Snapshot after = snapshot(poller);
+    EXPECT_FALSE(poller.on_timer(due));
+    EXPECT_FALSE(poller.on_timer(due + 3600 * 1000));
+    expect_unchanged(poller, after);
+    EXPECT_EQ(poller.failures(), 1u);
+}
+
+TEST(Poller, GoingOnlineFromOfflineAsksAtOnceWithTheCursor) {
+    Poller poller = poller_in(State::Offline);
+    ASSERT_TRUE(poller.go_online(7000));
+    EXPECT_STATE(poller, State::Connecting);
+    expect_state_changed(poller, State::Offline, State::Connecting);
+    StartRequest request = take<StartRequest>(poller);
+    EXPECT_EQ(header(request, "If-None-Match"), "3");
+    EXPECT_EQ(header(request, "If-Modified-Since"), kLastModified);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.current_request(), request.request_id);
+    EXPECT_EQ(poller.next_deadline(), 7000 + kTimeout);
+    succeed(poller, 7100);
+    EXPECT_STATE(poller, State::Open);
+}
+
+TEST(Poller, GoingOnlineWhileWaitingRetriesAtOnceAndForgetsTheFailures) {
+    Poller poller(config());
+    start(poller, 0);
+    succeed(poller, 5);
+    Millis now = 10;
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0) retry_when_due(poller);
+        now += fail_network(poller, now).retry_in + 1;
+    }
+    EXPECT_EQ(poller.failures(), 3u);
+    ASSERT_TRUE(poller.go_online(now));  // before the retry timer
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    StartRequest request = take<StartRequest>(poller);
+    EXPECT_EQ(header(request, "If-None-Match"), "3");
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.failures(), 0u);
+    EXPECT_EQ(poller.current_request(), request.request_id);
+    EXPECT_EQ(poller.next_deadline(), now + kTimeout);
+    Report report = fail_network(poller, now + 1);
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+}
+
+TEST(Poller, GoingOnlineFromOfflineForgetsTheFailures) {
+    Poller poller(config());
+    start(poller, 0);
+    Millis now = 10;
+    now += fail_network(poller, now).retry_in + 1;
+    retry_when_due(poller);
+    now += fail_network(poller, now).retry_in + 1;
+    ASSERT_TRUE(poller.go_offline(now));
+    EXPECT_EQ(poller.failures(), 2u);
+    ASSERT_TRUE(poller.go_online(now + 1));
+    poller.clear_actions();
+    EXPECT_EQ(poller.failures(), 0u);
+}
+
+TEST(Poller, GoingOnlineWhenNotOfflineOrWaitingIsRefused) {
+    for (State state : {State::Idle, State::Connecting, State::Open, State::Suspended, State::Closed}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state);
+        const Snapshot before = snapshot(poller);
+        EXPECT_FALSE(poller.go_online(1000));
+        expect_unchanged(poller, before);
+    }
+}
+
+TEST(Poller, GoingOfflineWhenNothingRunsIsRefused) {
+    for (State state : {State::Idle, State::Offline, State::Suspended, State::Closed}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state);
+        const Snapshot before = snapshot(poller);
+        EXPECT_FALSE(poller.go_offline(1000));
+        expect_unchanged(poller, before);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suspend and resume (pagehide / pageshow).
+
+TEST(Poller, SuspendingAbortsWhatIsInFlightAndSetsNoTimer) {
+    for (State state : {State::Connecting, State::Open, State::Waiting, State::Offline}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state);
+        uint64_t id = poller.current_request();
+        ASSERT_TRUE(poller.suspend(1000));
+        EXPECT_STATE(poller, State::Suspended);
+        expect_state_changed(poller, state, State::Suspended);
+        if (state == State::Connecting || state == State::Open) {
+            ASSERT_NE(id, 0u);
+            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+        }
+        EXPECT_NO_ACTIONS(poller);
+        EXPECT_EQ(poller.current_request(), 0u);
+        EXPECT_FALSE(poller.next_deadline().has_value());
+
+        // Nothing but resume and close moves it now.
+        const Snapshot after = snapshot(poller);
+        EXPECT_FALSE(poller.on_timer(1000 + 24 * 3600 * 1000LL));
+        EXPECT_FALSE(poller.on_response(1001, id, ok(kCursorHeaders, "late")));
+        EXPECT_FALSE(poller.on_network_failure(1001, id));
+        EXPECT_FALSE(poller.start(1001));
+        EXPECT_FALSE(poller.suspend(1001));
+        EXPECT_FALSE(poller.go_offline(1001));
+        EXPECT_FALSE(poller.go_online(1001));
+        expect_unchanged(poller, after);
+    }
+}
+
+TEST(Poller, ResumingAsksAtOnceWithTheCursor) {
+    Poller poller = poller_in(State::Suspended);
+    ASSERT_TRUE(poller.resume(9000));
+    EXPECT_STATE(poller, State::Connecting);
+    expect_state_changed(poller, State::Suspended, State::Connecting);
+    StartRequest request = take<StartRequest>(poller);
+    EXPECT_EQ(header(request, "If-None-Match"), "3");
+    EXPECT_EQ(header(request, "If-Modified-Since"), kLastModified);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.current_request(), request.request_id);
+    EXPECT_EQ(poller.next_deadline(), 9000 + kTimeout);
+}
+
+TEST(Poller, ResumingWhenNotSuspendedIsRefused) {
+    for (State state :
+         {State::Idle, State::Connecting, State::Open, State::Waiting, State::Offline, State::Closed}) {
+        SCOPED_TRACE(name_of(state));
+        Poller poller = poller_in(state);
+        const Snapshot before = snapshot(poller);
+        EXPECT_FALSE(poller.resume(1000));
+        expect_unchanged(poller, before);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every state x every public input, against the documented table. The table is data written
+// from the header's contract, not read from poller.cpp.
+
+enum class Input : uint8_t {
+    Start,
+    Ok,                        // 200, small, with a new cursor
+    OkTooLarge,                // 200 arrived whole but past max_response_bytes, with a cursor
+    OkTooLargeNoCursor,        // ... without one
+    Repoll,                    // 408
+    NotModified,               // 304
+    ServerError,               // 500
+    NetworkFailure,
+    ProgressAtLimit,           // on_progress with exactly max_response_bytes
+    ProgressTooLarge,          // on_progress past it, with a cursor
+    ProgressTooLargeNoCursor,  // ... without one
+    TimerEarly,                // on_timer a millisecond before next_deadline (or now, if none)
+    TimerDue,                  // on_timer at next_deadline (or a day later, if none)
+    GoOffline,
+    GoOnline,
+    Suspend,
+    Resume,
+    Close,
+};
+
+const char* input_name(Input input) {
+    switch (input) {
+        case Input::Start: return "start";
+        case Input::Ok: return "200";
+        case Input::OkTooLarge: return "200 too large";
+        case Input::OkTooLargeNoCursor: return "200 too large, no cursor";
+        case Input::Repoll: return "408";
+        case Input::NotModified: return "304";
+        case Input::ServerError: return "500";
+        case Input::NetworkFailure: return "network failure";
+        case Input::ProgressAtLimit: return "progress at the limit";
+        case Input::ProgressTooLarge: return "progress too large";
+        case Input::ProgressTooLargeNoCursor: return "progress too large, no cursor";
+        case Input::TimerEarly: return "timer early";
+        case Input::TimerDue: return "timer due";
+        case Input::GoOffline: return "go offline";
+        case Input::GoOnline: return "go online";
+        case Input::Suspend: return "suspend";
+        case Input::Resume: return "resume";
+        case Input::Close: return "close";
+    }
+    return "?";
+}
+
+constexpr State kAllStates[] = {State::Idle,    State::Connecting, State::Open,  State::Waiting,
+                                State::Offline, State::Suspended,  State::Closed};
+
+// One row per input, one cell per state in kAllStates order. "-": refused. Otherwise
+// "<state after>:<actions in order>", with C StateChanged, R StartRequest, A AbortRequest,
+// D Deliver, E Report.
+struct TableRow {
+    Input input;
+    const char* cells[7];
+};
+
+// clang-format off
+const TableRow kTable[] = {
+    //                                idle             connecting        open           waiting           offline           suspended         closed
+    {Input::Start,                  {"connecting:CR", "-",              "-",           "-",              "-",              "-",              "-"}},
+    {Input::Ok,                     {"-",             "open:CRD",       "open:RD",     "-",              "-",              "-",              "-"}},
+    {Input::OkTooLarge,             {"-",             "open:CER",       "open:ER",     "-",              "-",              "-",              "-"}},
+    {Input::OkTooLargeNoCursor,     {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
+    {Input::Repoll,                 {"-",             "connecting:R",   "open:R",      "-",              "-",              "-",              "-"}},
+    {Input::NotModified,            {"-",             "waiting:C",      "waiting:C",   "-",              "-",              "-",              "-"}},
+    {Input::ServerError,            {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
+    {Input::NetworkFailure,         {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
+    {Input::ProgressAtLimit,        {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
+    {Input::ProgressTooLarge,       {"-",             "open:CAER",      "open:AER",    "-",              "-",              "-",              "-"}},
+    {Input::ProgressTooLargeNoCursor,{"-",            "waiting:CAE",    "waiting:CAE", "-",              "-",              "-",              "-"}},
+    {Input::TimerEarly,             {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
+    {Input::TimerDue,               {"-",             "connecting:AR",  "open:AR",     "connecting:CR",  "-",              "-",              "-"}},
+    {Input::GoOffline,              {"-",             "offline:CA",     "offline:CA",  "offline:C",      "-",              "-",              "-"}},
+    {Input::GoOnline,               {"-",             "-",              "-",           "connecting:CR",  "connecting:CR",  "-",              "-"}},
+    {Input::Suspend,                {"-",             "suspended:CA",   "suspended:CA","suspended:C",    "suspended:C",    "-",              "-"}},
+    {Input::Resume,                 {"-",             "-",              "-",           "-",              "-",              "connecting:CR",  "-"}},
+    {Input::Close,                  {"closed:C",      "closed:CA",      "closed:CA",   "closed:C",       "closed:C",       "closed:C",       "closed:"}},
+};
+// clang-format on
+
+// Reaches `state` from a fresh poller through public inputs only. Returns the id of the last
+// request sent, in flight or not (0 if none).
+uint64_t reach(Poller& poller, State state) {
+    if (state == State::Idle) return 0;
+    EXPECT_TRUE(poller.start(0));
+    uint64_t id = poller.current_request();
+    if (state == State::Open || state == State::Offline || state == State::Suspended || state == State::Closed) {
+        EXPECT_TRUE(poller.on_response(10, id, ok(kCursorHeaders, "m")));
+        id = poller.current_request();
+    }
+    if (state == State::Waiting) {
+        EXPECT_TRUE(poller.on_network_failure(10, id));
+    } else if (state == State::Offline) {
+        EXPECT_TRUE(poller.go_offline(20));
+    } else if (state == State::Suspended) {
+        EXPECT_TRUE(poller.suspend(20));
+    } else if (state == State::Closed) {
+        EXPECT_TRUE(poller.close());
+    }
+    poller.clear_actions();
+    EXPECT_STATE(poller, state);
+    return id;
+}
+
+constexpr Millis kInputAt = 1000;  // every state is reached by t=20; no deadline falls before this
+
+Millis input_time(Poller& poller, Input input) {
+    std::optional<Millis> deadline = poller.next_deadline();
+    if (input == Input::TimerEarly) return deadline ? *deadline - 1 : kInputAt;
+    if (input == Input::TimerDue) return deadline ? *deadline : kInputAt + 24 * 3600 * 1000LL;
+    return kInputAt;
+}
+
+bool feed(Poller& poller, Input input, uint64_t id, Millis at) {
+    static const std::string big(kLimit + 1, 'x');
+    switch (input) {
+        case Input::Start: return poller.start(at);
+        case Input::Ok: return poller.on_response(at, id, ok(kNextCursorHeaders, "m"));
+        case Input::OkTooLarge: return poller.on_response(at, id, ok(kNextCursorHeaders, big));
+        case Input::OkTooLargeNoCursor: return poller.on_response(at, id, ok(kNoCursorHeaders, big));
+        case Input::Repoll: return poller.on_response(at, id, response(408, "Request Timeout"));
+        case Input::NotModified: return poller.on_response(at, id, response(304, "Not Modified"));
+        case Input::ServerError:
+            return poller.on_response(at, id, response(500, "Internal Server Error", kNoCursorHeaders, "oops"));
+        case Input::NetworkFailure: return poller.on_network_failure(at, id);
+        case Input::ProgressAtLimit: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), kLimit);
+        case Input::ProgressTooLarge: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), kLimit + 1);
+        case Input::ProgressTooLargeNoCursor: return poller.on_progress(at, id, ok(kNoCursorHeaders, ""), kLimit + 1);
+        case Input::TimerEarly:
+        case Input::TimerDue: return poller.on_timer(at);
+        case Input::GoOffline: return poller.go_offline(at);
+        case Input::GoOnline: return poller.go_online(at);
+        case Input::Suspend: return poller.suspend(at);
+        case Input::Resume: return poller.resume(at);
+        case Input::Close: return poller.close();
+    }
+    return false;
+}
+
+char action_letter(const Action& action) {
+    struct Visitor {
+        char operator()(const StartRequest&) const { return 'R'; }
+        char operator()(const AbortRequest&) const { return 'A'; }
+        char operator()(const Deliver&) const { return 'D'; }
+        char operator()(const Report&) const { return 'E'; }
+        char operator()(const StateChanged&) const { return 'C'; }
+    };
+    return std::visit(Visitor{}, action);
+}
+
+TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
+    ASSERT_EQ(std::size(kTable), static_cast<size_t>(Input::Close) + 1) << "one row per input";
+    for (size_t row = 0; row < std::size(kTable); ++row) {
+        ASSERT_EQ(static_cast<size_t>(kTable[row].input), row) << "rows in Input order";
+        for (size_t column = 0; column < std::size(kAllStates); ++column) {
+            const State from = kAllStates[column];
+            const Input input = kTable[row].input;
+            const std::string cell = kTable[row].cells[column];
+            SCOPED_TRACE(std::string(input_name(input)) + " while " + name_of(from) + " -> " + cell);
+
+            Poller poller(small_config());
+            const uint64_t last_request = reach(poller, from);
+            // Answers go to the request in flight, or to the last one sent when none is.
+            const uint64_t id = last_request ? last_request : 1;
+            const uint64_t in_flight = poller.current_request();
+            const Snapshot before = snapshot(poller);
+            const Millis at = input_time(poller, input);
+            const bool accepted = feed(poller, input, id, at);
+
+            if (cell == "-") {
+                EXPECT_FALSE(accepted);
+                expect_unchanged(poller, before);
+                continue;
+            }
+            EXPECT_TRUE(accepted);
+            const size_t colon = cell.find(':');
+            ASSERT_NE(colon, npos);
+            const std::string to = cell.substr(0, colon);
+            const std::string letters = cell.substr(colon + 1);
+            EXPECT_EQ(name_of(poller.state()), to);
+
+            std::string got;
+            for (const Action& action : poller.actions()) got += action_letter(action);
+            EXPECT_EQ(got, letters) << pending(poller);
+            if (got != letters) continue;
+
+            std::optional<Millis> retry_in;
+            for (const Action& action : poller.actions()) {
+                if (auto* changed = std::get_if<StateChanged>(&action)) {
+                    EXPECT_EQ(changed->from, from);
+                    EXPECT_EQ(name_of(changed->to), to);
+                } else if (auto* abort = std::get_if<AbortRequest>(&action)) {
+                    EXPECT_NE(in_flight, 0u);
+                    EXPECT_EQ(abort->request_id, in_flight);
+                } else if (auto* start = std::get_if<StartRequest>(&action)) {
+                    EXPECT_GT(start->request_id, last_request);
+                    EXPECT_EQ(start->request_id, poller.current_request());
+                } else if (auto* report = std::get_if<Report>(&action)) {
+                    retry_in = report->retry_in;
+                }
+            }
+
+            // What each state promises about the request in flight and the timer.
+            switch (poller.state()) {
+                case State::Connecting:
+                case State::Open:
+                    EXPECT_NE(poller.current_request(), 0u);
+                    EXPECT_EQ(poller.next_deadline(), at + kTimeout);
+                    break;
+                case State::Waiting:
+                    EXPECT_EQ(poller.current_request(), 0u);
+                    // After a report, its retry_in; after a quiet 304, retry_delay.
+                    EXPECT_EQ(poller.next_deadline(), at + (retry_in ? *retry_in : kRetry));
+                    break;
+                case State::Idle:
+                case State::Offline:
+                case State::Suspended:
+                case State::Closed:
+                    EXPECT_EQ(poller.current_request(), 0u);
+                    EXPECT_FALSE(poller.next_deadline().has_value());
+                    break;
+            }
+        }
+    }
+}
+
+TEST(Poller, AnswersForAnotherRequestAreRefusedInEveryState) {
+    const Input answers[] = {Input::Ok,          Input::OkTooLarge,     Input::OkTooLargeNoCursor,
+                             Input::Repoll,      Input::NotModified,    Input::ServerError,
+                             Input::NetworkFailure, Input::ProgressTooLarge, Input::ProgressTooLargeNoCursor};
+    for (State from : kAllStates) {
+        for (Input input : answers) {
+            Poller poller(small_config());
+            const uint64_t last_request = reach(poller, from);
+            for (uint64_t stale : {uint64_t{0}, last_request + 1, last_request + 1000}) {
+                if (stale == 0 && last_request == 0) continue;
+                SCOPED_TRACE(std::string(input_name(input)) + " while " + name_of(from) + " for #" +
+                             std::to_string(stale));
+                const Snapshot before = snapshot(poller);
+                EXPECT_FALSE(feed(poller, input, stale, kInputAt));
+                expect_unchanged(poller, before);
+            }
+        }
+    }
+}
+
 TEST(Poller, NamesForStatesEventsAndTextStatuses) {
     EXPECT_STREQ(name_of(State::Idle), "idle");
     EXPECT_STREQ(name_of(State::Connecting), "connecting");
     EXPECT_STREQ(name_of(State::Open), "open");
     EXPECT_STREQ(name_of(State::Waiting), "waiting");
+    EXPECT_STREQ(name_of(State::Offline), "offline");
+    EXPECT_STREQ(name_of(State::Suspended), "suspended");
     EXPECT_STREQ(name_of(State::Closed), "closed");
     EXPECT_STREQ(name_of(TextStatus::Error), "error");
     EXPECT_STREQ(name_of(TextStatus::ParserError), "parsererror");
+    EXPECT_STREQ(name_of(Event::Start), "start");
+    EXPECT_STREQ(name_of(Event::Success), "success");
+    EXPECT_STREQ(name_of(Event::Repoll), "repoll");
+    EXPECT_STREQ(name_of(Event::NotModified), "not-modified");
+    EXPECT_STREQ(name_of(Event::HttpFailure), "http-failure");
+    EXPECT_STREQ(name_of(Event::NetworkFailure), "network-failure");
+    EXPECT_STREQ(name_of(Event::TooLarge), "too-large");
+    EXPECT_STREQ(name_of(Event::TooLargeNoCursor), "too-large-no-cursor");
     EXPECT_STREQ(name_of(Event::Deadline), "deadline");
+    EXPECT_STREQ(name_of(Event::RetryDue), "retry-due");
+    EXPECT_STREQ(name_of(Event::GoOffline), "go-offline");
+    EXPECT_STREQ(name_of(Event::GoOnline), "go-online");
+    EXPECT_STREQ(name_of(Event::Suspend), "suspend");
+    EXPECT_STREQ(name_of(Event::Resume), "resume");
+    EXPECT_STREQ(name_of(Event::Close), "close");
 }
 
 }  // namespace
