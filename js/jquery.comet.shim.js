@@ -135,12 +135,26 @@
     }
   }
 
-  function deliverMessage(data, type) {
+  // Whether any handler is bound on document for an event type. Dispatching through jQuery
+  // costs more than everything else a message needs, so events nobody listens to are not
+  // dispatched at all; listeners see exactly what they would otherwise. Where jQuery's
+  // internal data is not reachable, everything is dispatched.
+  function listened(events, type) {
+    if (events === undefined) return true;
+    var handlers = events && hasOwn.call(events, type) ? events[type] : null;
+    return !!(handlers && handlers.length);
+  }
+
+  function boundEvents() {
+    return typeof $._data === 'function' ? ($._data(global.document, 'events') || null) : undefined;
+  }
+
+  function deliverMessage(data, type, events) {
     // The original fired "<type>.comet"; untyped messages became "null.comet", kept for
     // drop-in compatibility.
     var perType = type === null ? 'null' : type;
-    if (isSafeType(perType)) fire(perType + '.comet', [data, type]);
-    fire('comet.message', [data, type]);
+    if (isSafeType(perType) && listened(events, perType)) fire(perType + '.comet', [data, type]);
+    if (listened(events, 'comet')) fire('comet.message', [data, type]);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -151,14 +165,25 @@
     return textDecoder.decode(body.subarray(offset, offset + length));
   }
 
-  function decodeType(body, flags, offset, length) {
+  // A batch's text: when every byte of the body is one character (ASCII, the common case),
+  // the whole body is decoded once and each message is a substring at its byte offsets;
+  // otherwise each span is decoded on its own.
+  function batchText(body) {
+    var whole = textDecoder.decode(body);
+    if (whole.length === body.length) {
+      return function (offset, length) { return whole.substring(offset, offset + length); };
+    }
+    return function (offset, length) { return decodeText(body, offset, length); };
+  }
+
+  function decodeType(text, flags, offset, length) {
     if (flags & 2) {
-      var raw = decodeText(body, offset, length);
+      var raw = text(offset, length);
       var type = raw.indexOf('\\') < 0 ? raw.slice(1, -1) : JSON.parse(raw);
       return type === '' ? null : type;
     }
     if (flags & 4) {
-      var scalar = JSON.parse(decodeText(body, offset, length));
+      var scalar = JSON.parse(text(offset, length));
       return scalar ? String(scalar) : null;  // the original ignored a falsy type
     }
     return null;
@@ -275,24 +300,25 @@
   Connection.prototype._onMessages = function (body, descriptors) {
     // Decode the whole batch before any handler runs: the views point into wasm memory.
     var count = descriptors.length / 5;
-    var batch = new Array(count);
+    var text = batchText(body);
+    var datas = new Array(count);
+    var types = new Array(count);
     var failures = [];
     for (var i = 0, d = 0; i < count; i++, d += 5) {
       var flags = descriptors[d];
-      var text = decodeText(body, descriptors[d + 3], descriptors[d + 4]);
+      var raw = text(descriptors[d + 3], descriptors[d + 4]);
       try {
-        batch[i] = {
-          data: (flags & 1) ? JSON.parse(text) : text,
-          type: decodeType(body, flags, descriptors[d + 1], descriptors[d + 2])
-        };
+        datas[i] = (flags & 1) ? JSON.parse(raw) : raw;
+        types[i] = decodeType(text, flags, descriptors[d + 1], descriptors[d + 2]);
       } catch (error) {
         // The core validated this JSON; reaching here means the two disagree. Report, skip.
-        batch[i] = null;
-        failures.push({ error: error, text: text });
+        types[i] = undefined;
+        failures.push({ error: error, text: raw });
       }
     }
+    var events = boundEvents();
     for (i = 0; i < count && !this._closed; i++) {
-      if (batch[i]) deliverMessage(batch[i].data, batch[i].type);
+      if (types[i] !== undefined) deliverMessage(datas[i], types[i], events);
     }
     for (i = 0; i < failures.length && !this._closed; i++) {
       this._onReport(200, 'parsererror', failures[i].error, failures[i].error.message, 0,

@@ -79,6 +79,14 @@ async function main() {
   const browser = await runBrowserTests(files);
   totals.passed += browser.passed;
   totals.failed += browser.failed;
+  if (only.length === 0) {
+    // The benchmark is not a test: this only proves it still runs, at a tiny size.
+    console.log('\n== benchmark smoke run (npm run bench --tiny; no timing asserted)');
+    const bench = spawnSync(process.execPath, [path.join(__dirname, 'bench', 'run.js'), '--tiny'], { cwd: ROOT, stdio: 'inherit' });
+    console.log(bench.status === 0 ? 'ok   benchmark smoke run' : `FAIL benchmark smoke run (exit ${bench.status})`);
+    if (bench.status === 0) totals.passed++;
+    else totals.failed++;
+  }
   console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
   process.exitCode = totals.failed === 0 && totals.passed > 0 ? 0 : 1;
 }

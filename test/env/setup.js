@@ -60,15 +60,18 @@ function ensureNodeModules() {
 }
 
 function buildEnv() {
-  // emcc needs acorn, which Debian installs outside node's default search path.
-  return { ...process.env, NODE_PATH: '/usr/share/nodejs' };
+  // emcc needs acorn, which Debian installs outside node's default search path; Debian's
+  // closure-compiler is missing or from 2013, so closure comes from npm (the newest release
+  // does not work with emcc 3.1.6).
+  return { ...process.env, NODE_PATH: '/usr/share/nodejs',
+    EM_CLOSURE_COMPILER: path.join(ROOT, 'node_modules', '.bin', 'google-closure-compiler') };
 }
 
 function buildWasm() {
   const env = buildEnv();
   if (!fs.existsSync(path.join(WASM_BUILD, 'CMakeCache.txt'))) {
     run('emcmake', ['cmake', '-S', ROOT, '-B', WASM_BUILD, '-DCMAKE_BUILD_TYPE=MinSizeRel',
-      '-DCMAKE_CXX_FLAGS_MINSIZEREL=-Oz -DNDEBUG'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      '-DCMAKE_CXX_FLAGS_MINSIZEREL=-Oz -DNDEBUG', '-DCOMET_CLOSURE=ON'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   run('cmake', ['--build', WASM_BUILD, '-j', '2'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   fs.mkdirSync(path.dirname(DIST), { recursive: true });

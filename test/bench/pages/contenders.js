@@ -1,0 +1,113 @@
+// The four contenders of `npm run bench`, each doing the same work per message: decode the
+// JSON, then one handler call that records the message's id (and, for the steady stream,
+// its latency). bench.start(url) connects; bench.state() reports what arrived.
+(function () {
+  'use strict';
+  var ids = [];
+  var latencies = [];
+  var doneAt = 0;
+  var expected = Infinity;
+
+  function now() { return performance.timeOrigin + performance.now(); }
+
+  function record(message) {
+    ids.push(message.id);
+    if (message.t) latencies.push(now() - message.t);
+    if (ids.length === expected) doneAt = now();
+  }
+
+  // The original plugin's loop, written from its description: $.ajax with cache and
+  // ifModified (jQuery keeps Last-Modified/Etag per URL), setTimeout(.., 1) between polls,
+  // a fixed 10 s retry after an error, the update triggered as "<type>.comet" on document.
+  function classic(url) {
+    $(document).bind('b.comet', function (event, data) { record(data); });
+    function poll() {
+      $.ajax({
+        url: url, type: 'GET', cache: true, ifModified: true, timeout: 60000,
+        success: function (update) {
+          if (update && typeof update === 'object') {
+            var type = update.type || null;
+            var data = update.data || update;
+            $(document).trigger(type + '.comet', [data, type]);
+          }
+          setTimeout(poll, 1);
+        },
+        error: function (xhr, status) { setTimeout(poll, status === 'timeout' ? 0 : 10000); }
+      });
+    }
+    poll();
+  }
+
+  // The limit: a bare XHR loop that keeps the cursor and parses JSON, nothing else. For a
+  // multipart response it does the least splitting that Nchan's format allows.
+  function limit(url) {
+    var lastModified = null;
+    var etag = null;
+    function poll() {
+      var xhr = new XMLHttpRequest();
+      xhr.open('GET', url);
+      if (etag !== null) {
+        xhr.setRequestHeader('If-None-Match', etag);
+        if (lastModified !== null) xhr.setRequestHeader('If-Modified-Since', lastModified);
+      }
+      xhr.onload = function () {
+        if (xhr.status === 200) {
+          lastModified = xhr.getResponseHeader('Last-Modified');
+          etag = xhr.getResponseHeader('Etag');
+          var type = xhr.getResponseHeader('Content-Type') || '';
+          var text = xhr.responseText;
+          if (type.indexOf('multipart/mixed') === 0) {
+            var boundary = '--' + type.split('boundary=')[1];
+            var parts = text.split(boundary);
+            for (var i = 1; i < parts.length - 1; i++) {
+              var part = parts[i];
+              var body = part.slice(part.indexOf('\r\n\r\n') + 4, part.length - 2);
+              record(JSON.parse(body).data);
+            }
+          } else {
+            record(JSON.parse(text).data);
+          }
+        }
+        poll();
+      };
+      xhr.onerror = function () { setTimeout(poll, 1000); };
+      xhr.send();
+    }
+    poll();
+  }
+
+  function nchan(url) {
+    var subscriber = new NchanSubscriber(url, { subscriber: 'longpoll' });
+    subscriber.on('message', function (message) { record(JSON.parse(message).data); });
+    subscriber.start();
+  }
+
+  function comet(url) {
+    $(document).bind('comet.message', function (event, data) { record(data); });
+    $.comet.connect(url);
+  }
+
+  var contenders = { classic: classic, limit: limit, nchan: nchan, comet: comet };
+
+  window.bench = {
+    ready: window.jQuery && jQuery.comet ? jQuery.comet.ready.then(function () { return performance.now(); })
+                                         : Promise.resolve(performance.now()),
+    start: function (url, count) {
+      expected = count;
+      this.startedAt = now();
+      contenders[window.benchClient](url);
+    },
+    state: function () {
+      var unique = {};
+      var duplicates = 0;
+      for (var i = 0; i < ids.length; i++) {
+        if (unique[ids[i]]) duplicates++;
+        unique[ids[i]] = true;
+      }
+      return { received: ids.length, duplicates: duplicates, doneAt: doneAt, startedAt: this.startedAt,
+               latencies: latencies };
+    },
+    count: function () { return ids.length; }
+  };
+  document.getElementById('client').textContent = window.benchClient;
+})();

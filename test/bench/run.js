@@ -1,0 +1,289 @@
+'use strict';
+// `npm run bench`: this client against NchanSubscriber, the original plugin's $.ajax loop
+// ("classic") and a bare XHR loop ("limit"), in one headless Chromium against real nginx +
+// Nchan on 127.0.0.1. Contenders are interleaved within each repetition; the table shows
+// medians and ratios, and the JSON goes to test/artifacts/bench.json.
+//
+//   npm run bench                 the full run
+//   node test/bench/run.js --tiny  a seconds-long smoke run (npm test uses it; no timing asserted)
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { setup, ROOT } = require('../env/setup.js');
+const { startNchan } = require('../env/nchan.js');
+const { launchBrowser } = require('../browser/support.js');
+
+const TINY = process.argv.includes('--tiny');
+const option = (name, fallback) => {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? Number(arg.split('=')[1]) : fallback;
+};
+// --messages=N and --reps=N shrink the full run (the plain scenarios cost one XHR round trip
+// per message, several milliseconds each in headless Chromium).
+const SIZE = TINY ? { burst: 200, backlog: 200, steadyRate: 100, steadySeconds: 1, memory: 2000, reps: 1 }
+  : { burst: option('messages', 10000), backlog: option('messages', 10000), steadyRate: 200, steadySeconds: 10,
+      memory: 100000, reps: option('reps', 3) };
+const CONTENDERS = ['comet', 'nchan', 'classic', 'limit'];
+let channelCount = 0;
+
+const median = (values) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const percentile = (values, p) => {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
+};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowMs = () => performance.timeOrigin + performance.now();
+
+function publisher(origin) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(origin);
+  const post = (name, body) => new Promise((resolve, reject) => {
+    const request = http.request({ host: url.hostname, port: url.port, path: `/pub/${name}`, method: 'POST', agent,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
+      response.resume();
+      response.on('end', () => (response.statusCode < 300 ? resolve() : reject(new Error(`publish: HTTP ${response.statusCode}`))));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  return { post, close: () => agent.destroy() };
+}
+
+async function openPage(env, client) {
+  const page = await env.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  await page.goto(`${env.server.origin}/bench/bench.html?client=${client}`);
+  const readyAt = await page.evaluate(() => window.bench.ready);
+  const scriptStart = await page.evaluate(() => window.benchScriptStart);
+  page.readyMs = readyAt - scriptStart;
+  return page;
+}
+
+async function waitForCount(page, count, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const received = await page.evaluate(() => window.bench.count());
+    if (received >= count) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(received > 0 ? 25 : 50);
+  }
+}
+
+async function waitForSubscriber(env, name) {
+  for (let i = 0; i < 200; i++) {
+    const info = await env.server.channelInfo(name);
+    if (info.subscribers >= 1) return;
+    await sleep(10);
+  }
+  throw new Error(`no subscriber on ${name}`);
+}
+
+function outcome(state, count, elapsed) {
+  const lost = Math.max(0, count - (state.received - state.duplicates));
+  return { ms: lost === 0 ? elapsed : NaN, lost, duplicated: state.duplicates };
+}
+
+// Scenario 1: the page listens; N messages are published as fast as one keep-alive publisher can.
+async function burst(env, client, location) {
+  const page = await openPage(env, client);
+  const name = `burst-${channelCount++}`;
+  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, SIZE.burst]);
+  await waitForSubscriber(env, name);
+  const pub = publisher(env.server.origin);
+  const started = nowMs();
+  for (let i = 0; i < SIZE.burst; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
+  pub.close();
+  await waitForCount(page, SIZE.burst, 30000);
+  const state = await page.evaluate(() => window.bench.state());
+  await page.close();
+  return outcome(state, SIZE.burst, state.doneAt - started);
+}
+
+// Scenario 2: N messages already buffered when the page connects; time to drain them.
+async function backlog(env, client, location) {
+  const name = `backlog-${channelCount++}`;
+  const pub = publisher(env.server.origin);
+  for (let i = 0; i < SIZE.backlog; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
+  pub.close();
+  const page = await openPage(env, client);
+  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, SIZE.backlog]);
+  await waitForCount(page, SIZE.backlog, 60000);
+  const state = await page.evaluate(() => window.bench.state());
+  await page.close();
+  return outcome(state, SIZE.backlog, state.doneAt - state.startedAt);
+}
+
+// Scenario 3: a steady stream; publish-to-handler latency.
+async function steady(env, client) {
+  const page = await openPage(env, client);
+  const name = `steady-${channelCount++}`;
+  const total = SIZE.steadyRate * SIZE.steadySeconds;
+  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/sub/${name}`, total]);
+  await waitForSubscriber(env, name);
+  const pub = publisher(env.server.origin);
+  const interval = 1000 / SIZE.steadyRate;
+  const begin = nowMs();
+  for (let i = 0; i < total; i++) {
+    const due = begin + i * interval;
+    const wait = due - nowMs();
+    if (wait > 1) await sleep(wait);
+    await pub.post(name, `{"type":"b","data":{"id":${i},"t":${nowMs()}}}`);
+  }
+  pub.close();
+  await waitForCount(page, total, 10000);
+  const state = await page.evaluate(() => window.bench.state());
+  await page.close();
+  const result = outcome(state, total, 0);
+  return { p50: percentile(state.latencies, 0.5), p99: percentile(state.latencies, 0.99), lost: result.lost, duplicated: result.duplicated };
+}
+
+function gzipSize(file) {
+  return zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+}
+
+// Scenario 4: what the page pays: bytes, start-up, memory after a long stream (this client).
+async function cost(env) {
+  const bytes = {
+    comet: gzipSize(path.join(ROOT, 'dist', 'jquery.comet.js')),
+    nchan: gzipSize(path.join(ROOT, 'node_modules', 'nchan', 'NchanSubscriber.js')),
+    classic: 583,  // the original jquery.comet.js, as measured in the Emscripten notes
+    limit: 0,
+  };
+  const ready = {};
+  for (const client of CONTENDERS) {
+    const samples = [];
+    for (let i = 0; i < (TINY ? 2 : 9); i++) {
+      const page = await openPage(env, client);
+      samples.push(page.readyMs);
+      await page.close();
+    }
+    ready[client] = median(samples);
+  }
+  // Memory of this client after a long stream, measured after a forced GC.
+  const page = await openPage(env, 'comet');
+  const name = `memory-${channelCount++}`;
+  const cdp = await env.context.newCDPSession(page);
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    const wasm = await page.evaluate(() => $.comet._heapStats());
+    return { js: usedSize, wasmMemory: wasm.memoryBytes, wasmUsed: wasm.used };
+  };
+  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/multi/${name}`, SIZE.memory]);
+  await waitForSubscriber(env, name);
+  const pub = publisher(env.server.origin);
+  const warm = Math.min(1000, SIZE.memory / 10);
+  for (let i = 0; i < warm; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
+  await waitForCount(page, warm, 30000);
+  await page.evaluate(() => { window.bench.state = window.bench.state; });
+  const before = await heap();
+  // Keep only a count from here on, so the recorder's own array does not count as growth.
+  for (let i = warm; i < SIZE.memory; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
+  pub.close();
+  await waitForCount(page, SIZE.memory, 120000);
+  await sleep(100);
+  const afterIds = await page.evaluate(() => window.bench.count());
+  const after = await heap();
+  await page.close();
+  return { bytes, ready, memory: { before, after, messages: afterIds } };
+}
+
+function pad(text, width) {
+  text = String(text);
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+const fmt = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+
+async function main() {
+  setup();
+  const env = {};
+  env.server = await startNchan();
+  env.browser = await launchBrowser();
+  env.context = await env.browser.newContext();
+  const results = { size: SIZE, runs: {} };
+  const record = (key, client, value) => {
+    results.runs[key] = results.runs[key] || {};
+    (results.runs[key][client] = results.runs[key][client] || []).push(value);
+  };
+  try {
+    for (let rep = 0; rep < SIZE.reps; rep++) {
+      // Interleaved, in a different order each repetition.
+      const order = CONTENDERS.slice(rep % CONTENDERS.length).concat(CONTENDERS.slice(0, rep % CONTENDERS.length));
+      for (const client of order) {
+        process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: ${client}\n`);
+        record('burst plain', client, await burst(env, client, 'sub'));
+        record('burst multipart', client, await burst(env, client, 'multi'));
+        record('backlog plain', client, await backlog(env, client, 'sub'));
+        record('backlog multipart', client, await backlog(env, client, 'multi'));
+        record('steady', client, await steady(env, client));
+      }
+    }
+    results.cost = await cost(env);
+  } finally {
+    await env.browser.close();
+    await env.server.stop();
+  }
+
+  // The table.
+  const lines = [];
+  lines.push(`${pad('scenario', 20)}${CONTENDERS.map((c) => pad(c, 26)).join('')}`);
+  const summary = {};
+  for (const key of ['burst plain', 'burst multipart', 'backlog plain', 'backlog multipart']) {
+    summary[key] = {};
+    const cells = CONTENDERS.map((client) => {
+      const runs = results.runs[key][client];
+      const ms = median(runs.map((r) => r.ms));
+      const lost = Math.max(...runs.map((r) => r.lost));
+      const dup = Math.max(...runs.map((r) => r.duplicated));
+      summary[key][client] = { ms, lost, duplicated: dup };
+      return `${fmt(ms)}${lost || dup ? ` LOST ${lost} DUP ${dup}` : ''}`;
+    });
+    lines.push(`${pad(key, 20)}${cells.map((c) => pad(c, 26)).join('')}`);
+  }
+  summary.steady = {};
+  lines.push(`${pad('steady p50 / p99', 20)}${CONTENDERS.map((client) => {
+    const runs = results.runs.steady[client];
+    const p50 = median(runs.map((r) => r.p50));
+    const p99 = median(runs.map((r) => r.p99));
+    const lost = Math.max(...runs.map((r) => r.lost));
+    summary.steady[client] = { p50, p99, lost };
+    return pad(`${p50.toFixed(2)} / ${p99.toFixed(2)} ms${lost ? ` LOST ${lost}` : ''}`, 26);
+  }).join('')}`);
+  const { bytes, ready, memory } = results.cost;
+  lines.push(`${pad('gzip bytes', 20)}${CONTENDERS.map((c) => pad(bytes[c], 26)).join('')}`);
+  lines.push(`${pad('ready (median)', 20)}${CONTENDERS.map((c) => pad(fmt(ready[c]), 26)).join('')}`);
+  lines.push('');
+  const s = summary;
+  const targets = [
+    ['plain burst vs limit', ratio(s['burst plain'].comet.ms, s['burst plain'].limit.ms), '<= 1.05x'],
+    ['plain burst: classic / comet', ratio(s['burst plain'].classic.ms, s['burst plain'].comet.ms), '>= 1.5x'],
+    ['multipart burst vs nchan', ratio(s['burst multipart'].comet.ms, s['burst multipart'].nchan.ms), '<= 1.0x'],
+    ['multipart backlog vs nchan', ratio(s['backlog multipart'].comet.ms, s['backlog multipart'].nchan.ms), '<= 0.8x'],
+    ['steady p99 - limit p99', `${(s.steady.comet.p99 - s.steady.limit.p99).toFixed(2)} ms`, '<= 1 ms'],
+    ['dist gzip bytes', String(bytes.comet), '<= 24576'],
+    ['ready median', fmt(ready.comet), '< 25 ms'],
+    [`memory after ${memory.messages} msgs`, `JS ${memory.before.js} -> ${memory.after.js} B, wasm ${memory.before.wasmMemory} -> ${memory.after.wasmMemory} B (used ${memory.before.wasmUsed} -> ${memory.after.wasmUsed})`, 'flat'],
+  ];
+  lines.push(`${pad('target', 34)}${pad('measured', 60)}goal`);
+  for (const [name, value, goal] of targets) lines.push(`${pad(name, 34)}${pad(value, 60)}${goal}`);
+  console.log(`\n${lines.join('\n')}`);
+  results.summary = summary;
+  results.targets = targets.map(([name, value, goal]) => ({ name, value, goal }));
+  const out = path.join(ROOT, 'test', 'artifacts', TINY ? 'bench-tiny.json' : 'bench.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`\nwritten ${path.relative(ROOT, out)}`);
+}
+
+main().catch((error) => {
+  console.error(error.stack || error.message);
+  process.exit(1);
+});
