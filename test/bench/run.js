@@ -7,12 +7,12 @@
 //   npm run bench                 the full run
 //   node test/bench/run.js --tiny  a seconds-long smoke run (npm test uses it; no timing asserted)
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { setup, ROOT } = require('../env/setup.js');
 const { startNchan } = require('../env/nchan.js');
 const { launchBrowser } = require('../browser/support.js');
+const { keepAlivePublisher: publisher } = require('../env/publisher.js');
 
 const TINY = process.argv.includes('--tiny');
 const option = (name, fallback) => {
@@ -39,21 +39,6 @@ const percentile = (values, p) => {
 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
-
-function publisher(origin) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const url = new URL(origin);
-  const post = (name, body) => new Promise((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: `/pub/${name}`, method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode < 300 ? resolve() : reject(new Error(`publish: HTTP ${response.statusCode}`))));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-  return { post, close: () => agent.destroy() };
-}
 
 async function openPage(env, client) {
   const page = await env.context.newPage();
@@ -87,7 +72,12 @@ async function waitForSubscriber(env, name) {
 
 function outcome(state, count, elapsed) {
   const lost = Math.max(0, count - (state.received - state.duplicates));
-  return { ms: lost === 0 ? elapsed : NaN, lost, duplicated: state.duplicates };
+  const result = { ms: lost === 0 ? elapsed : NaN, lost, duplicated: state.duplicates };
+  if (lost) {
+    result.missing = state.missing;
+    result.stateAtEnd = state.cometState;
+  }
+  return result;
 }
 
 // Scenario 1: the page listens; N messages are published as fast as one keep-alive publisher can.
@@ -101,7 +91,7 @@ async function burst(env, client, location) {
   for (let i = 0; i < SIZE.burst; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
   pub.close();
   await waitForCount(page, SIZE.burst, 30000);
-  const state = await page.evaluate(() => window.bench.state());
+  const state = await page.evaluate((n) => window.bench.state(n), SIZE.burst);
   await page.close();
   return outcome(state, SIZE.burst, state.doneAt - started);
 }
@@ -115,7 +105,7 @@ async function backlog(env, client, location) {
   const page = await openPage(env, client);
   await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, SIZE.backlog]);
   await waitForCount(page, SIZE.backlog, 60000);
-  const state = await page.evaluate(() => window.bench.state());
+  const state = await page.evaluate((n) => window.bench.state(n), SIZE.backlog);
   await page.close();
   return outcome(state, SIZE.backlog, state.doneAt - state.startedAt);
 }
@@ -274,6 +264,16 @@ async function main() {
   ];
   lines.push(`${pad('target', 34)}${pad('measured', 60)}goal`);
   for (const [name, value, goal] of targets) lines.push(`${pad(name, 34)}${pad(value, 60)}${goal}`);
+  for (const [key, byClient] of Object.entries(results.runs)) {
+    for (const [client, runs] of Object.entries(byClient)) {
+      runs.forEach((run, i) => {
+        if (run.lost && run.missing) {
+          lines.push(`note: ${key}, ${client}, repetition ${i + 1}: lost ${run.lost}; first missing ids ${run.missing.join(' ')}` +
+            (run.stateAtEnd ? `; connection state ${run.stateAtEnd}` : ''));
+        }
+      });
+    }
+  }
   console.log(`\n${lines.join('\n')}`);
   results.summary = summary;
   results.targets = targets.map(([name, value, goal]) => ({ name, value, goal }));

@@ -3,9 +3,9 @@
 // nginx + Nchan cuts connections at random. Every message must arrive once, in order.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const { fixture, waitFor, channel, assertNoPageErrors } = require('./support.js');
 const { startChaosProxy } = require('../env/chaos-proxy.js');
+const { keepAlivePublisher } = require('../env/publisher.js');
 
 const MESSAGES = 2000;
 const env = fixture();
@@ -18,21 +18,6 @@ after(async () => {
   await proxy.stop();
   await env.stop();
 });
-
-function publisher(origin) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const url = new URL(origin);
-  const post = (name, body) => new Promise((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: `/pub/${name}`, method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-  return { post, close: () => agent.destroy() };
-}
 
 for (const location of ['sub', 'multi']) {
   it(`delivers ${MESSAGES} messages exactly once and in order while connections are cut at random (${location})`, async (t) => {
@@ -52,7 +37,7 @@ for (const location of ['sub', 'multi']) {
     }, `/${location}/${name}`);
     const cutsBefore = proxy.stats().cuts;
     proxy.setCutting({ probability: 0.35, minMs: 5, maxMs: 120 });
-    const pub = publisher(env.server.origin);
+    const pub = keepAlivePublisher(env.server.origin);
     try {
       for (let i = 0; i < MESSAGES; i++) {
         await pub.post(name, `{"type":"seq","data":${i}}`);

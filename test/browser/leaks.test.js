@@ -3,7 +3,7 @@
 // Emscripten keeps, and the server's subscriber count where they started.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
+const { keepAlivePublisher } = require('../env/publisher.js');
 const { fixture, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors } = require('./support.js');
 
 const env = fixture();
@@ -38,29 +38,19 @@ it(`${CYCLES} connect/close cycles leave the heap, the XHRs and the server's sub
   await page.context().close();
 });
 
-// Publishes `count` messages over a few keep-alive connections; ids are 0..count-1.
+// Publishes messages first..first+count-1 over a few keep-alive connections.
 async function publishMany(origin, name, count, concurrency = 4, first = 0) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const url = new URL(`${origin}/pub/${name}`);
+  const pub = keepAlivePublisher(origin, { connections: concurrency });
   let next = first;
   const end = first + count;
-  const post = (body) => new Promise((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
   const worker = async () => {
     while (next < end) {
       const id = next++;
-      await post(`{"type":"tick","data":${id}}`);
+      await pub.post(name, `{"type":"tick","data":${id}}`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  agent.destroy();
+  pub.close();
 }
 
 it(`${MESSAGES} messages leave the heap flat and arrive exactly once`, async (t) => {

@@ -59,13 +59,9 @@ void check(std::string_view content_type, std::string_view body, const comet::Ex
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (size > (1u << 20)) return 0;
-    std::string_view input(reinterpret_cast<const char*>(data), size);
-    size_t eol = input.find('\n');
-    if (eol == std::string_view::npos) return 0;
-    std::string_view content_type = input.substr(0, eol);
-    if (!content_type.empty() && content_type.back() == '\r') content_type.remove_suffix(1);
-    std::string_view body = input.substr(eol + 1);
+    auto split = first_line_and_rest(data, size);
+    if (!split) return 0;
+    auto [content_type, body] = *split;
 
     check(content_type, body, comet::Extraction{});
     comet::Extraction whole;  // dataAttr: null

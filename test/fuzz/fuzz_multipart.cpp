@@ -14,18 +14,10 @@
 #include "fuzz_check.hpp"
 #include "multipart.hpp"
 
-namespace {
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    if (size > (1u << 20)) return 0;
-    std::string_view input(reinterpret_cast<const char*>(data), size);
-    size_t eol = input.find('\n');
-    if (eol == std::string_view::npos) return 0;
-    std::string_view boundary = input.substr(0, eol);
-    if (!boundary.empty() && boundary.back() == '\r') boundary.remove_suffix(1);
-    std::string_view body = input.substr(eol + 1);
+    auto split = first_line_and_rest(data, size);
+    if (!split) return 0;
+    auto [boundary, body] = *split;
 
     // The parts vector is appended to, never cleared: a sentinel must survive.
     std::vector<comet::Part> parts;

@@ -97,15 +97,20 @@
       this.startedAt = now();
       contenders[window.benchClient](url);
     },
-    state: function () {
+    // `count`: how many were published, to name the first few that are missing.
+    state: function (count) {
       var unique = {};
       var duplicates = 0;
       for (var i = 0; i < ids.length; i++) {
         if (unique[ids[i]]) duplicates++;
         unique[ids[i]] = true;
       }
+      var missing = [];
+      for (i = 0; i < (count || 0) && missing.length < 20; i++) if (!unique[i]) missing.push(i);
+      var connections = window.jQuery && jQuery.comet ? jQuery.comet.connections() : [];
       return { received: ids.length, duplicates: duplicates, doneAt: doneAt, startedAt: this.startedAt,
-               latencies: latencies };
+               latencies: latencies, missing: missing,
+               cometState: connections.length ? connections[0].state : null };
     },
     count: function () { return ids.length; }
   };
