@@ -127,9 +127,16 @@
   // nothing else: no native default action (a type "open" must not call document.open()),
   // no special trigger hooks, no bubbling. A handler that throws does not stop the others or
   // the connection; its error is rethrown on its own so the page still sees it.
+  // triggerHandler is jQuery.event.trigger(name, args, element, true) on the first element;
+  // calling that directly saves building a jQuery object per event.
+  var document = global.document;
+  var trigger = $.event && typeof $.event.trigger === 'function'
+    ? function (name, args) { $.event.trigger(name, args, document, true); }
+    : function (name, args) { $(document).triggerHandler(name, args); };
+
   function fire(name, args) {
     try {
-      $(global.document).triggerHandler(name, args);
+      trigger(name, args);
     } catch (error) {
       rethrowLater(error);
     }
@@ -146,7 +153,7 @@
   }
 
   function boundEvents() {
-    return typeof $._data === 'function' ? ($._data(global.document, 'events') || null) : undefined;
+    return typeof $._data === 'function' ? ($._data(document, 'events') || null) : undefined;
   }
 
   function deliverMessage(data, type, events) {
