@@ -60,6 +60,10 @@ async function startNchan(options = {}) {
   });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
+  // A test process that dies without stop() must not leave nginx behind on its port.
+  const killOnExit = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   try {
     await waitForPort(port, child, 10000);
   } catch (error) {
