@@ -130,13 +130,24 @@ Event classify(int status) {
     return Event::HttpFailure;
 }
 
-bool has_cursor(const Response& response) {
-    bool date = false;
-    bool tag = false;
-    find_header(response.headers, "last-modified", &date);
-    find_header(response.headers, "etag", &tag);
-    return date || tag;
+// The message id a response carries: its Last-Modified and Etag, the two halves of one id.
+struct CursorHeaders {
+    std::string_view last_modified;
+    std::string_view etag;
+    bool present = false;  // either header was sent
+};
+
+CursorHeaders cursor_of(const Response& response) {
+    CursorHeaders cursor;
+    bool has_date = false;
+    bool has_tag = false;
+    cursor.last_modified = find_header(response.headers, "last-modified", &has_date);
+    cursor.etag = find_header(response.headers, "etag", &has_tag);
+    cursor.present = has_date || has_tag;
+    return cursor;
 }
+
+bool has_cursor(const Response& response) { return cursor_of(response).present; }
 
 // Statuses that asking again soon cannot change: slow path, never a hot loop.
 bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
@@ -302,13 +313,10 @@ void Poller::deliver(Millis now, const Response& response) {
 
 bool Poller::take_cursor(const Response& response) {
     // The two headers are one id: a response that carries either replaces both, so ids never mix.
-    bool has_date = false;
-    bool has_tag = false;
-    std::string_view date = find_header(response.headers, "last-modified", &has_date);
-    std::string_view tag = find_header(response.headers, "etag", &has_tag);
-    if (!has_date && !has_tag) return false;
-    last_modified_.assign(date);
-    etag_.assign(tag);
+    CursorHeaders cursor = cursor_of(response);
+    if (!cursor.present) return false;
+    last_modified_.assign(cursor.last_modified);
+    etag_.assign(cursor.etag);
     return true;
 }
 

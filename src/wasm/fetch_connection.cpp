@@ -32,30 +32,16 @@ FetchConnection::~FetchConnection() {
     close();
 }
 
-void FetchConnection::start() {
-    poller_.start(now_ms());
+void FetchConnection::feed(bool (Poller::*input)(Millis)) {
+    (poller_.*input)(now_ms());
     run_actions(nullptr);
 }
 
-void FetchConnection::go_offline() {
-    poller_.go_offline(now_ms());
-    run_actions(nullptr);
-}
-
-void FetchConnection::go_online() {
-    poller_.go_online(now_ms());
-    run_actions(nullptr);
-}
-
-void FetchConnection::suspend() {
-    poller_.suspend(now_ms());
-    run_actions(nullptr);
-}
-
-void FetchConnection::resume() {
-    poller_.resume(now_ms());
-    run_actions(nullptr);
-}
+void FetchConnection::start() { feed(&Poller::start); }
+void FetchConnection::go_offline() { feed(&Poller::go_offline); }
+void FetchConnection::go_online() { feed(&Poller::go_online); }
+void FetchConnection::suspend() { feed(&Poller::suspend); }
+void FetchConnection::resume() { feed(&Poller::resume); }
 
 void FetchConnection::close() {
     if (poller_.close()) run_actions(nullptr);

@@ -39,6 +39,8 @@ class FetchConnection {
     static void on_fetch_progress(emscripten_fetch_t* fetch);
     static void on_timer(void* self);
 
+    // Gives the Poller an input that needs only the time, then carries out what it decided.
+    void feed(bool (Poller::*input)(Millis));
     void fetch_finished(emscripten_fetch_t* fetch, bool success);
     void read_headers(emscripten_fetch_t* fetch);
     void run_actions(const Response* response);
