@@ -1,7 +1,7 @@
 'use strict';
-// `npm test`: set up what is missing, build, run the native tests (ctest) and the browser
-// tests (node:test + Playwright + Chromium against real nginx + Nchan), and end with one
-// line: "N passed, N failed".
+// `npm test`: set up what is missing, build, run the native tests (ctest), the fuzzers for a
+// bounded time, the browser tests (node:test + Playwright + Chromium against real nginx +
+// Nchan) and one tiny benchmark run, and end with one line: "N passed, N failed".
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
