@@ -8,7 +8,7 @@
  * jQuery events. Every event leaves through fire(), where the rules about what may reach
  * jQuery live.
  */
-(function (global, createModule) {
+(function (global, createModule, wasmHex) {
   'use strict';
 
   var $ = global.jQuery;
@@ -240,6 +240,10 @@
   var moduleFailure = null;
   var pending = [];
   var connections = [];
+  var byId = {};  // the connections the wasm module knows, by the id it gave them
+
+  // What a connection can be asked to do: the numbers of bindings.cpp's Command.
+  var START = 0, CLOSE = 1, GO_OFFLINE = 2, GO_ONLINE = 3, SUSPEND = 4, RESUME = 5, DESTROY = 6;
 
   function Connection(url, settings) {
     this.url = url;
@@ -256,14 +260,15 @@
     if (index >= 0) connections.splice(index, 1);
     index = pending.indexOf(this);
     if (index >= 0) pending.splice(index, 1);
-    var native = this._native;
+    var id = this._native;
     var from = this.state;
     this._native = null;
     this.state = 'closed';
-    if (native) {
-      native._close();
-      // close() may run inside a handler called from this very object: free it afterwards.
-      setTimeout(function () { native.delete(); }, 0);
+    if (id !== null) {
+      delete byId[id];
+      module._command(id, CLOSE);
+      // close() may run inside a handler called from this very connection: free it afterwards.
+      setTimeout(function () { module._command(id, DESTROY); }, 0);
     }
     fire('comet.close', [{ connection: this, url: this.url }]);
     fire('comet.state', [{ connection: this, url: this.url, from: from, to: 'closed' }]);
@@ -271,37 +276,21 @@
   };
 
   Connection.prototype._begin = function () {
-    var self = this;
     var settings = this.options;
-    var sink = {
-      _messages: function (body, descriptors) { self._onMessages(body, descriptors); },
-      _report: function (status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
-        var responseText = body ? decodeText(body, 0, body.length) : '';
-        self._onReport(status, textStatus, errorThrown, detail, retryIn,
-                       makeXhrLike(status, statusText, headers, responseText));
-      },
-      _state: function (from, to) {
-        if (self._closed) return;
-        self.state = to;
-        if (to === 'open') fire('comet.open', [{ connection: self, url: self.url }]);
-        fire('comet.state', [{ connection: self, url: self.url, from: from, to: to }]);
-      }
-    };
-    this._native = new module._Connection({
-      url: this.url,
-      requestMethod: settings.requestMethod,
-      timeout: settings.timeout,
-      retryDelay: settings.retryDelay,
-      maxRetryDelay: settings.maxRetryDelay,
-      maxResponseBytes: settings.maxResponseBytes,
-      typeAttr: settings.typeAttr,
-      dataAttr: settings.dataAttr,
-      cacheBuster: uniqueToken(),
-      seedHigh: Math.floor(Math.random() * 4294967296),
-      seedLow: Math.floor(Math.random() * 4294967296)
-    }, sink);
-    this._native._start();
-    if (global.navigator && global.navigator.onLine === false) this._native._goOffline();
+    this._native = module._open(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
+                                settings.maxRetryDelay, settings.maxResponseBytes, settings.typeAttr,
+                                settings.dataAttr === null ? '' : settings.dataAttr, uniqueToken(),
+                                Math.floor(Math.random() * 4294967296), Math.floor(Math.random() * 4294967296));
+    byId[this._native] = this;
+    module._command(this._native, START);
+    if (global.navigator && global.navigator.onLine === false) module._command(this._native, GO_OFFLINE);
+  };
+
+  Connection.prototype._onState = function (from, to) {
+    if (this._closed) return;
+    this.state = to;
+    if (to === 'open') fire('comet.open', [{ connection: this, url: this.url }]);
+    fire('comet.state', [{ connection: this, url: this.url, from: from, to: to }]);
   };
 
   Connection.prototype._onMessages = function (body, descriptors) {
@@ -373,23 +362,72 @@
   // The browser's view of the network and of the page's life reaches every connection: no
   // polling while offline (try at once when back), nothing open while the page sits in the
   // back/forward cache.
-  function eachNative(method) {
+  function tellAll(command) {
     connections.forEach(function (connection) {
-      if (connection._native) connection._native[method]();
+      if (connection._native !== null) module._command(connection._native, command);
     });
   }
   if (global.addEventListener) {
-    global.addEventListener('offline', function () { eachNative('_goOffline'); });
-    global.addEventListener('online', function () { eachNative('_goOnline'); });
-    global.addEventListener('pagehide', function () { eachNative('_suspend'); });
+    global.addEventListener('offline', function () { tellAll(GO_OFFLINE); });
+    global.addEventListener('online', function () { tellAll(GO_ONLINE); });
+    global.addEventListener('pagehide', function () { tellAll(SUSPEND); });
     global.addEventListener('pageshow', function (event) {
       if (!event.persisted) return;
-      eachNative('_resume');
-      if (global.navigator && global.navigator.onLine === false) eachNative('_goOffline');
+      tellAll(RESUME);
+      if (global.navigator && global.navigator.onLine === false) tellAll(GO_OFFLINE);
     });
   }
 
-  var ready = createModule().then(function (instance) {
+  // The wasm module, embedded by the build as hex (see js/embed-wasm.js): gzip shrinks hex
+  // to within ~10% of the binary's own gzip size, base64 only to ~30% above it.
+  function wasmBytes(hex) {
+    var bytes = new Uint8Array(hex.length >> 1);
+    for (var i = 0, j = 0; i < bytes.length; i++, j += 2) {
+      var high = hex.charCodeAt(j), low = hex.charCodeAt(j + 1);
+      bytes[i] = ((high > 57 ? high - 87 : high - 48) << 4) | (low > 57 ? low - 87 : low - 48);
+    }
+    return bytes;
+  }
+
+  // Compiles the module synchronously: for ~40 KB that takes a millisecond or two, and the
+  // module is then ready before the page's next script runs (an asynchronous compile waits
+  // its turn behind the page's other work: 20-70 ms here). Browsers that refuse a
+  // synchronous compile of this size on the main thread get the asynchronous one.
+  function instantiate(imports, receiveInstance, fail) {
+    var bytes = wasmBytes(wasmHex);
+    var instance = null;
+    try {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+    } catch (error) {
+      WebAssembly.instantiate(bytes, imports).then(function (result) {
+        receiveInstance(result.instance, result.module);
+      }, fail);
+      return {};
+    }
+    receiveInstance(instance);
+    return instance.exports;
+  }
+
+  var ready = new Promise(function (resolve, reject) {
+    createModule({
+      instantiateWasm: function (imports, receiveInstance) {
+        return instantiate(imports, receiveInstance, reject);
+      },
+      // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
+      _cometMessages: function (id, body, descriptors) {
+        if (hasOwn.call(byId, id)) byId[id]._onMessages(body, descriptors);
+      },
+      _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
+        if (!hasOwn.call(byId, id)) return;
+        var responseText = body ? decodeText(body, 0, body.length) : '';
+        byId[id]._onReport(status, textStatus, errorThrown, detail, retryIn,
+                           makeXhrLike(status, statusText, headers, responseText));
+      },
+      _cometState: function (id, from, to) {
+        if (hasOwn.call(byId, id)) byId[id]._onState(from, to);
+      }
+    }).then(resolve, reject);
+  }).then(function (instance) {
     module = instance;
     var waiting = pending;
     pending = [];
@@ -434,16 +472,14 @@
     // For leak tests and debugging: the wasm heap's use and the XHRs still alive.
     _heapStats: function () {
       if (!module) return null;
-      var stats = module._heapStats();
-      stats.memoryBytes = module.HEAP8.length;
-      return stats;
+      var size = module._heapSize();
+      return { dynamicHeap: size, used: size - module._heapFree(), liveXhrs: module._liveXhrs(),
+               memoryBytes: module.HEAP8.length };
     },
 
     // For leak tests and debugging: fetches open across all connections.
     _openRequests: function () {
-      return connections.reduce(function (sum, connection) {
-        return sum + (connection._native ? connection._native._openRequests() : 0);
-      }, 0);
+      return module ? module._openRequests() : 0;
     }
   };
-})(typeof window !== 'undefined' ? window : this, createCometModule);
+})(typeof window !== 'undefined' ? window : this, createCometModule, '@COMET_WASM_HEX@');

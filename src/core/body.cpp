@@ -70,6 +70,7 @@ void decode_body(std::string_view content_type, std::string_view body, const Ext
     }
     std::vector<Part> parts;
     MultipartResult split = split_multipart(body, type.boundary, parts);
+    out.messages.reserve(out.messages.size() + parts.size());
     for (size_t i = 0; i < parts.size(); ++i) {
         std::string_view part_type = parse_content_type(parts[i].content_type.in(body)).media_type;
         decode_one(body, parts[i].body.in(body), part_type, extraction, i + 1, out);

@@ -1,66 +1,105 @@
-// The boundary to JavaScript: one class, methods prefixed with '_' because only the shim
-// (js/jquery.comet.shim.js) calls them; the public API is the shim's.
+// The boundary to JavaScript. Only the shim (js/jquery.comet.shim.js) calls these, so their
+// names start with '_'; the public API is the shim's.
+//
+// Free functions over a connection id rather than an embind class_: the class machinery is
+// about 2.4 KB of the gzipped file (its JS registry plus RTTI and dynamic_cast in the wasm),
+// for a handful of calls. Calls back to JS go through EM_JS (see fetch_connection.cpp).
 #include <emscripten/bind.h>
 #include <emscripten/em_js.h>
 #include <emscripten/emmalloc.h>
 
 #include <cmath>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "fetch_connection.hpp"
 
 namespace {
 
-double number(const emscripten::val& options, const char* key) { return options[key].as<double>(); }
+// The live connections. A page has a few, so a vector searched by id does; ids are never
+// reused, so a late call with a stale id finds nothing instead of another connection.
+std::vector<std::unique_ptr<comet::FetchConnection>> connections;
+uint32_t last_id = 0;
 
-// `options` is the shim's settled, validated settings object.
-comet::FetchConnection* make_connection(emscripten::val options, emscripten::val sink) {
-    comet::PollerConfig config;
-    config.url = options["url"].as<std::string>();
-    config.method = options["requestMethod"].as<std::string>();
-    config.timeout = std::llround(number(options, "timeout"));
-    config.retry_delay = std::llround(number(options, "retryDelay"));
-    config.max_retry_delay = std::llround(number(options, "maxRetryDelay"));
-    config.max_response_bytes = static_cast<uint64_t>(number(options, "maxResponseBytes"));
-    // Two 32-bit halves: a double holds 53 bits exactly, not 64.
-    config.random_seed = (static_cast<uint64_t>(number(options, "seedHigh")) << 32) |
-                         static_cast<uint64_t>(number(options, "seedLow"));
-    config.extraction.type_attr = options["typeAttr"].as<std::string>();
-    emscripten::val data_attr = options["dataAttr"];
-    config.extraction.data_attr = data_attr.isNull() ? std::string() : data_attr.as<std::string>();
-    config.cache_buster = options["cacheBuster"].as<std::string>();
-    return new comet::FetchConnection(std::move(config), std::move(sink));
+comet::FetchConnection* find(uint32_t id) {
+    for (auto& connection : connections)
+        if (connection->id() == id) return connection.get();
+    return nullptr;
 }
 
-// For the leak tests: what the wasm heap holds, and how many XHRs Emscripten's Fetch still
-// keeps (it frees them by leaving holes in one array).
+// The arguments are the shim's settled, validated options; an empty data_attr means null.
+uint32_t open_connection(std::string url, std::string method, double timeout, double retry_delay,
+                         double max_retry_delay, double max_response_bytes, std::string type_attr,
+                         std::string data_attr, std::string cache_buster, double seed_high, double seed_low) {
+    comet::PollerConfig config;
+    config.url = std::move(url);
+    config.method = std::move(method);
+    config.timeout = std::llround(timeout);
+    config.retry_delay = std::llround(retry_delay);
+    config.max_retry_delay = std::llround(max_retry_delay);
+    config.max_response_bytes = static_cast<uint64_t>(max_response_bytes);
+    // Two 32-bit halves: a double holds 53 bits exactly, not 64.
+    config.random_seed = (static_cast<uint64_t>(seed_high) << 32) | static_cast<uint64_t>(seed_low);
+    config.extraction.type_attr = std::move(type_attr);
+    config.extraction.data_attr = std::move(data_attr);
+    config.cache_buster = std::move(cache_buster);
+    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config)));
+    return last_id;
+}
+
+// What the shim asks of a connection. Numbers, not names: the shim has the same list.
+enum Command { Start, Close, GoOffline, GoOnline, Suspend, Resume, Destroy };
+
+void command(uint32_t id, int what) {
+    comet::FetchConnection* connection = find(id);
+    if (!connection) return;
+    switch (what) {
+        case Start: connection->start(); break;
+        case Close: connection->close(); break;
+        case GoOffline: connection->go_offline(); break;
+        case GoOnline: connection->go_online(); break;
+        case Suspend: connection->suspend(); break;
+        case Resume: connection->resume(); break;
+        case Destroy:
+            // Only ever called from a timer, never from inside this connection's own callbacks.
+            for (auto it = connections.begin(); it != connections.end(); ++it) {
+                if (it->get() == connection) {
+                    connections.erase(it);
+                    break;
+                }
+            }
+            break;
+    }
+}
+
+// For leak tests: fetches open across all connections, what the wasm heap holds, and how
+// many XHRs Emscripten's Fetch still keeps (it frees them by leaving holes in one array).
+int open_requests() {
+    int open = 0;
+    for (auto& connection : connections) open += connection->open_requests();
+    return open;
+}
+
+double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
+double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
+
 EM_JS(int, comet_live_xhrs, (), {
     var live = 0;
     for (var i in Fetch.xhrs) live++;
     return live;
 });
 
-emscripten::val heap_stats() {
-    emscripten::val stats = emscripten::val::object();
-    size_t heap = emmalloc_dynamic_heap_size();
-    stats.set("dynamicHeap", static_cast<double>(heap));
-    stats.set("used", static_cast<double>(heap - emmalloc_free_dynamic_memory()));
-    stats.set("liveXhrs", comet_live_xhrs());
-    return stats;
-}
+int live_xhrs() { return comet_live_xhrs(); }
 
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(jquery_comet) {
-    emscripten::function("_heapStats", &heap_stats);
-    emscripten::class_<comet::FetchConnection>("_Connection")
-        .constructor(&make_connection, emscripten::allow_raw_pointers())
-        .function("_start", &comet::FetchConnection::start)
-        .function("_close", &comet::FetchConnection::close)
-        .function("_goOffline", &comet::FetchConnection::go_offline)
-        .function("_goOnline", &comet::FetchConnection::go_online)
-        .function("_suspend", &comet::FetchConnection::suspend)
-        .function("_resume", &comet::FetchConnection::resume)
-        .function("_state", &comet::FetchConnection::state)
-        .function("_openRequests", &comet::FetchConnection::open_requests);
+    emscripten::function("_open", &open_connection);
+    emscripten::function("_command", &command);
+    emscripten::function("_openRequests", &open_requests);
+    emscripten::function("_heapSize", &heap_size);
+    emscripten::function("_heapFree", &heap_free);
+    emscripten::function("_liveXhrs", &live_xhrs);
 }

@@ -17,6 +17,28 @@ EM_JS(void, comet_abort_xhr, (uint32_t id), {
     if (xhr) xhr.abort();
 });
 
+// The calls back to the shim, which puts _cometMessages, _cometReport and _cometState on the
+// module object before the module starts. Byte ranges arrive as views into wasm memory that
+// stay valid only while the call lasts (a handler could grow memory and detach them), so the
+// shim decodes them before it runs any handler.
+EM_JS(void, comet_js_messages, (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* descriptors,
+                                uint32_t count), {
+    Module['_cometMessages'](id, HEAPU8.subarray(body, body + length),
+                             HEAPU32.subarray(descriptors >> 2, (descriptors >> 2) + count));
+});
+
+EM_JS(void, comet_js_report, (uint32_t id, int status, const char* text_status, const char* error_thrown,
+                              const char* detail, double retry_in, const char* status_text, const char* headers,
+                              const uint8_t* body, uint32_t body_length, int has_body), {
+    Module['_cometReport'](id, status, UTF8ToString(text_status), UTF8ToString(error_thrown), UTF8ToString(detail),
+                           retry_in, UTF8ToString(status_text), UTF8ToString(headers),
+                           has_body ? HEAPU8.subarray(body, body + body_length) : null);
+});
+
+EM_JS(void, comet_js_state, (uint32_t id, const char* from, const char* to), {
+    Module['_cometState'](id, UTF8ToString(from), UTF8ToString(to));
+});
+
 namespace comet {
 
 namespace {
@@ -25,8 +47,7 @@ Millis now_ms() { return static_cast<Millis>(std::floor(emscripten_get_now())); 
 
 }  // namespace
 
-FetchConnection::FetchConnection(PollerConfig config, emscripten::val sink)
-    : poller_(std::move(config)), sink_(std::move(sink)) {}
+FetchConnection::FetchConnection(uint32_t id, PollerConfig config) : id_(id), poller_(std::move(config)) {}
 
 FetchConnection::~FetchConnection() {
     close();
@@ -128,7 +149,7 @@ void FetchConnection::run_actions(const Response* response) {
         } else if (auto* problem = std::get_if<Report>(&action)) {
             if (poller_.state() != State::Closed) report(*problem, response);
         } else if (auto* change = std::get_if<StateChanged>(&action)) {
-            sink_.call<void>("_state", std::string(name_of(change->from)), std::string(name_of(change->to)));
+            comet_js_state(id_, name_of(change->from), name_of(change->to));
         }
     }
     arm_timer();
@@ -197,24 +218,21 @@ void FetchConnection::deliver(const Deliver& deliver, const Response& response) 
     }
     // One crossing per response: the shim decodes every message from these views before it
     // calls any handler (a handler could grow memory and detach them).
-    const auto* body = reinterpret_cast<const uint8_t*>(response.body.data());
-    sink_.call<void>("_messages", emscripten::val(emscripten::typed_memory_view(response.body.size(), body)),
-                     emscripten::val(emscripten::typed_memory_view(descriptors.size(), descriptors.data())));
+    comet_js_messages(id_, reinterpret_cast<const uint8_t*>(response.body.data()),
+                      static_cast<uint32_t>(response.body.size()), descriptors.data(),
+                      static_cast<uint32_t>(descriptors.size()));
 }
 
 void FetchConnection::report(const Report& report, const Response* response) {
-    emscripten::val body = emscripten::val::null();
-    std::string status_text;
-    std::string headers;
-    if (report.has_response && response) {
-        if (report.has_body)
-            body = emscripten::val(emscripten::typed_memory_view(
-                response->body.size(), reinterpret_cast<const uint8_t*>(response->body.data())));
-        status_text.assign(response->status_text);
-        headers.assign(response->headers);
-    }
-    sink_.call<void>("_report", report.status, std::string(name_of(report.text_status)), report.error_thrown,
-                     report.detail, static_cast<double>(report.retry_in), status_text, headers, body);
+    const Response* described = report.has_response ? response : nullptr;
+    // NUL-terminated copies for the trip across: errors are rare, the copies are small.
+    std::string status_text(described ? described->status_text : std::string_view());
+    std::string headers(described ? described->headers : std::string_view());
+    std::string_view body = described && report.has_body ? described->body : std::string_view();
+    comet_js_report(id_, report.status, name_of(report.text_status), report.error_thrown.c_str(),
+                    report.detail.c_str(), static_cast<double>(report.retry_in), status_text.c_str(),
+                    headers.c_str(), reinterpret_cast<const uint8_t*>(body.data()),
+                    static_cast<uint32_t>(body.size()), described && report.has_body);
 }
 
 }  // namespace comet

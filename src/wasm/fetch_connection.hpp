@@ -4,7 +4,6 @@
 #pragma once
 
 #include <emscripten/fetch.h>
-#include <emscripten/val.h>
 
 #include <cstdint>
 #include <string>
@@ -16,9 +15,9 @@ namespace comet {
 
 class FetchConnection {
   public:
-    // `sink` is the shim's object with `_messages(body, descriptors)`, `_report(...)` and
-    // `_state(from, to)` methods.
-    FetchConnection(PollerConfig config, emscripten::val sink);
+    // `id` names this connection in the calls back to the shim (Module._cometMessages,
+    // _cometReport and _cometState; see fetch_connection.cpp).
+    FetchConnection(uint32_t id, PollerConfig config);
     ~FetchConnection();
     FetchConnection(const FetchConnection&) = delete;
     FetchConnection& operator=(const FetchConnection&) = delete;
@@ -29,7 +28,7 @@ class FetchConnection {
     void go_online();
     void suspend();
     void resume();
-    std::string state() const { return name_of(poller_.state()); }
+    uint32_t id() const { return id_; }
     // How many fetches this connection has open right now: 0 or 1. For leak tests.
     int open_requests() const { return fetch_ ? 1 : 0; }
 
@@ -50,8 +49,8 @@ class FetchConnection {
     void deliver(const Deliver& deliver, const Response& response);
     void report(const Report& report, const Response* response);
 
+    uint32_t id_;
     Poller poller_;
-    emscripten::val sink_;
     emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
     uint64_t fetch_request_id_ = 0;
     long timer_id_ = 0;
