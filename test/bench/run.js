@@ -51,12 +51,21 @@ async function openPage(env, client) {
   return page;
 }
 
-async function waitForCount(page, count, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
+// Waits until the page holds `count` messages, or until nothing new has arrived for `stallMs`
+// (a contender that lost messages stops there; one that is merely slow keeps going: a plain
+// scenario of 10,000 messages takes about a minute, one XHR round trip per message).
+async function waitForCount(page, count, stallMs = 10000) {
+  let last = -1;
+  let lastChange = Date.now();
   for (;;) {
     const received = await page.evaluate(() => window.bench.count());
     if (received >= count) return true;
-    if (Date.now() > deadline) return false;
+    if (received !== last) {
+      last = received;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      return false;
+    }
     await sleep(received > 0 ? 25 : 50);
   }
 }
@@ -90,7 +99,7 @@ async function burst(env, client, location) {
   const started = nowMs();
   for (let i = 0; i < SIZE.burst; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
   pub.close();
-  await waitForCount(page, SIZE.burst, 30000);
+  await waitForCount(page, SIZE.burst);
   const state = await page.evaluate((n) => window.bench.state(n), SIZE.burst);
   await page.close();
   return outcome(state, SIZE.burst, state.doneAt - started);
@@ -104,7 +113,7 @@ async function backlog(env, client, location) {
   pub.close();
   const page = await openPage(env, client);
   await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, SIZE.backlog]);
-  await waitForCount(page, SIZE.backlog, 60000);
+  await waitForCount(page, SIZE.backlog);
   const state = await page.evaluate((n) => window.bench.state(n), SIZE.backlog);
   await page.close();
   return outcome(state, SIZE.backlog, state.doneAt - state.startedAt);
@@ -127,7 +136,7 @@ async function steady(env, client) {
     await pub.post(name, `{"type":"b","data":{"id":${i},"t":${nowMs()}}}`);
   }
   pub.close();
-  await waitForCount(page, total, 10000);
+  await waitForCount(page, total);
   const state = await page.evaluate(() => window.bench.state());
   await page.close();
   const result = outcome(state, total, 0);
@@ -171,13 +180,13 @@ async function cost(env) {
   const pub = publisher(env.server.origin);
   const warm = Math.min(1000, SIZE.memory / 10);
   for (let i = 0; i < warm; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
-  await waitForCount(page, warm, 30000);
+  await waitForCount(page, warm);
   // Keep only a count from here on, so the recorder's own array does not count as growth.
   await page.evaluate(() => window.bench.countOnly());
   const before = await heap();
   for (let i = warm; i < SIZE.memory; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
   pub.close();
-  await waitForCount(page, SIZE.memory, 120000);
+  await waitForCount(page, SIZE.memory);
   await sleep(100);
   const afterIds = await page.evaluate(() => window.bench.count());
   const after = await heap();
