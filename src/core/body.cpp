@@ -47,8 +47,8 @@ void decode_one(std::string_view body, std::string_view piece, std::string_view 
             BodyProblem problem;
             problem.offset = base + scan.error_offset;
             std::string where = part_number ? " in part " + std::to_string(part_number) : std::string();
-            problem.detail = "Malformed JSON" + where + " at byte " + std::to_string(problem.offset) + ": " +
-                             describe(scan.error);
+            problem.detail =
+                "Malformed JSON" + where + " at byte " + std::to_string(problem.offset) + ": " + describe(scan.error);
             out.problems.push_back(std::move(problem));
             return;
         }
@@ -61,8 +61,7 @@ void decode_one(std::string_view body, std::string_view piece, std::string_view 
 
 }  // namespace
 
-void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction,
-                 DecodedBody& out) {
+void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out) {
     ContentType type = parse_content_type(content_type);
     if (!is_multipart_mixed(type.media_type)) {
         decode_one(body, body, type.media_type, extraction, 0, out);

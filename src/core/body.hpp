@@ -22,9 +22,9 @@ struct Extraction {
 };
 
 enum MessageFlag : uint8_t {
-    kMessageJson = 1,       // `data` is a JSON text; otherwise it is plain text
-    kTypeString = 2,        // `type` is a JSON string token, quotes included
-    kTypeScalar = 4,        // `type` is a JSON number or `true` token
+    kMessageJson = 1,  // `data` is a JSON text; otherwise it is plain text
+    kTypeString = 2,   // `type` is a JSON string token, quotes included
+    kTypeScalar = 4,   // `type` is a JSON number or `true` token
 };
 
 struct Message {
@@ -34,8 +34,8 @@ struct Message {
 };
 
 struct BodyProblem {
-    uint32_t offset = 0;     // where in the body it went wrong
-    std::string detail;      // one readable sentence
+    uint32_t offset = 0;  // where in the body it went wrong
+    std::string detail;   // one readable sentence
 };
 
 struct DecodedBody {
@@ -48,7 +48,6 @@ struct DecodedBody {
 };
 
 // Appends to `out`.
-void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction,
-                 DecodedBody& out);
+void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out);
 
 }  // namespace comet

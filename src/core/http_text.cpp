@@ -63,12 +63,12 @@ ContentType parse_content_type(std::string_view value) {
             param = rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
             size_t after = close == std::string_view::npos ? std::string_view::npos : rest.find(';', close);
             semi = after == std::string_view::npos ? std::string_view::npos
-                                                    : static_cast<size_t>(rest.data() + after - value.data());
+                                                   : static_cast<size_t>(rest.data() + after - value.data());
         } else {
             size_t end = rest.find(';');
             param = trim(rest.substr(0, end));
             semi = end == std::string_view::npos ? std::string_view::npos
-                                                  : static_cast<size_t>(rest.data() + end - value.data());
+                                                 : static_cast<size_t>(rest.data() + end - value.data());
         }
         if (iequals(key, "boundary") && result.boundary.empty()) result.boundary = param;
     }

@@ -165,10 +165,22 @@ bool Scanner::begin_value(bool& opened_container) {
             kind = JsonKind::Array;
             ok = true;
             break;
-        case '"': kind = JsonKind::String; ok = scan_string(); break;
-        case 't': kind = JsonKind::True; ok = scan_literal("true"); break;
-        case 'f': kind = JsonKind::False; ok = scan_literal("false"); break;
-        case 'n': kind = JsonKind::Null; ok = scan_literal("null"); break;
+        case '"':
+            kind = JsonKind::String;
+            ok = scan_string();
+            break;
+        case 't':
+            kind = JsonKind::True;
+            ok = scan_literal("true");
+            break;
+        case 'f':
+            kind = JsonKind::False;
+            ok = scan_literal("false");
+            break;
+        case 'n':
+            kind = JsonKind::Null;
+            ok = scan_literal("null");
+            break;
         default:
             if (peek() == '-' || is_digit(peek())) {
                 kind = JsonKind::Number;
@@ -363,14 +375,46 @@ bool json_string_equals(std::string_view raw, std::string_view key) {
         if (i + 1 >= raw.size()) return false;
         char e = raw[i + 1];
         switch (e) {
-            case '"': buf[0] = '"'; n = 1; i += 2; break;
-            case '\\': buf[0] = '\\'; n = 1; i += 2; break;
-            case '/': buf[0] = '/'; n = 1; i += 2; break;
-            case 'b': buf[0] = '\b'; n = 1; i += 2; break;
-            case 'f': buf[0] = '\f'; n = 1; i += 2; break;
-            case 'n': buf[0] = '\n'; n = 1; i += 2; break;
-            case 'r': buf[0] = '\r'; n = 1; i += 2; break;
-            case 't': buf[0] = '\t'; n = 1; i += 2; break;
+            case '"':
+                buf[0] = '"';
+                n = 1;
+                i += 2;
+                break;
+            case '\\':
+                buf[0] = '\\';
+                n = 1;
+                i += 2;
+                break;
+            case '/':
+                buf[0] = '/';
+                n = 1;
+                i += 2;
+                break;
+            case 'b':
+                buf[0] = '\b';
+                n = 1;
+                i += 2;
+                break;
+            case 'f':
+                buf[0] = '\f';
+                n = 1;
+                i += 2;
+                break;
+            case 'n':
+                buf[0] = '\n';
+                n = 1;
+                i += 2;
+                break;
+            case 'r':
+                buf[0] = '\r';
+                n = 1;
+                i += 2;
+                break;
+            case 't':
+                buf[0] = '\t';
+                n = 1;
+                i += 2;
+                break;
             case 'u': {
                 if (i + 6 > raw.size()) return false;
                 uint32_t cp = read_hex4(raw, i + 2);

@@ -15,12 +15,12 @@ namespace comet {
 
 enum class JsonError : uint8_t {
     None,
-    Empty,               // nothing but whitespace
-    UnexpectedCharacter, // a byte that cannot start or continue the current token
-    UnexpectedEnd,       // the text stops inside a value
-    BadString,           // control character or bad escape inside a string
+    Empty,                // nothing but whitespace
+    UnexpectedCharacter,  // a byte that cannot start or continue the current token
+    UnexpectedEnd,        // the text stops inside a value
+    BadString,            // control character or bad escape inside a string
     BadNumber,
-    TrailingData,        // a complete value followed by more than whitespace
+    TrailingData,  // a complete value followed by more than whitespace
 };
 
 const char* describe(JsonError error);
@@ -31,7 +31,7 @@ struct JsonScan {
     JsonError error = JsonError::None;
     uint32_t error_offset = 0;  // byte offset of the problem, for the error message
     JsonKind kind = JsonKind::Null;
-    Span value;                 // the whole value without surrounding whitespace
+    Span value;  // the whole value without surrounding whitespace
     // Only set when the value is an object that has the member (the last one wins, as in
     // JSON.parse). The span covers the member's value token, e.g. `"feed"` with its quotes.
     bool has_type = false;

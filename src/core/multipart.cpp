@@ -133,8 +133,8 @@ MultipartResult split_multipart(std::string_view body, std::string_view boundary
         size_t body_end = next;
         if (body_end > body_begin && body[body_end - 1] == '\n') --body_end;
         if (body_end > body_begin && body[body_end - 1] == '\r') --body_end;
-        parts.push_back(Part{content_type, Span{static_cast<uint32_t>(body_begin),
-                                                static_cast<uint32_t>(body_end - body_begin)}});
+        parts.push_back(
+            Part{content_type, Span{static_cast<uint32_t>(body_begin), static_cast<uint32_t>(body_end - body_begin)}});
         pos = next;
     }
 }

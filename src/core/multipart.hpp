@@ -16,11 +16,11 @@ namespace comet {
 
 enum class MultipartError : uint8_t {
     None,
-    NoBoundary,         // Content-Type had no usable boundary parameter
-    NoFirstDelimiter,   // the body never contains "--boundary"
-    BadDelimiterLine,   // "--boundary" followed by something other than CRLF or "--"
-    UnterminatedHeaders,// a part's headers do not end with an empty line
-    MissingClose,       // the body ends without the closing "--boundary--"
+    NoBoundary,           // Content-Type had no usable boundary parameter
+    NoFirstDelimiter,     // the body never contains "--boundary"
+    BadDelimiterLine,     // "--boundary" followed by something other than CRLF or "--"
+    UnterminatedHeaders,  // a part's headers do not end with an empty line
+    MissingClose,         // the body ends without the closing "--boundary--"
 };
 
 const char* describe(MultipartError error);

@@ -217,7 +217,7 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     switch (t->effect) {
         case Effect::Nothing: break;
         case Effect::Send:
-            if (event == Event::Repoll) failures_ = 0;  // the server answered: it is up
+            if (event == Event::Repoll) failures_ = 0;    // the server answered: it is up
             if (event == Event::GoOnline) failures_ = 0;  // a new network: start over
             send_request(now);
             break;
@@ -352,8 +352,8 @@ void Poller::report_oversize(Millis now, const Response& response, uint64_t byte
         report.detail = what + "; that message is skipped and polling goes on";
     } else {
         report.retry_in = backoff_.delay(failures_);
-        report.detail = what + " and carries no message id to skip it by; retrying in " +
-                        std::to_string(report.retry_in) + " ms";
+        report.detail =
+            what + " and carries no message id to skip it by; retrying in " + std::to_string(report.retry_in) + " ms";
         begin_wait(now, report.retry_in);
     }
     actions_.push_back(std::move(report));

@@ -30,11 +30,11 @@ namespace comet {
 struct PollerConfig {
     std::string url;
     std::string method = "GET";
-    Millis timeout = 60000;          // a request still open after this long is aborted and re-sent; 0 = never
-    Millis retry_delay = 1000;       // the first backoff step after a failure
-    Millis max_retry_delay = 30000;  // the backoff's cap, and the slow path's delay
+    Millis timeout = 60000;                   // a request still open after this long is aborted and re-sent; 0 = never
+    Millis retry_delay = 1000;                // the first backoff step after a failure
+    Millis max_retry_delay = 30000;           // the backoff's cap, and the slow path's delay
     uint64_t max_response_bytes = 16u << 20;  // a larger response is reported and skipped
-    uint64_t random_seed = 1;        // for the backoff's jitter
+    uint64_t random_seed = 1;                 // for the backoff's jitter
     Extraction extraction;
     // When set, a request without a cursor gets "_=<cache_buster>-<request id>" appended to
     // its query, so the browser's HTTP cache can neither answer it nor hold it behind another
@@ -56,15 +56,15 @@ const char* name_of(State state);
 
 enum class Event : uint8_t {
     Start,
-    Success,        // 2xx with a body, delivered
-    Repoll,         // 408 (server-side long-poll timeout) or 204: ask again at once
-    NotModified,    // 304 from an interval-poll location: ask again after retry_delay
-    HttpFailure,    // any other status
-    NetworkFailure, // status 0: refused, reset, DNS, CORS
-    TooLarge,         // the response grew past max_response_bytes; its cursor is known
-    TooLargeNoCursor, // ... and it carries no cursor to step past it by
-    Deadline,       // the request outlived `timeout`
-    RetryDue,       // the retry timer expired
+    Success,           // 2xx with a body, delivered
+    Repoll,            // 408 (server-side long-poll timeout) or 204: ask again at once
+    NotModified,       // 304 from an interval-poll location: ask again after retry_delay
+    HttpFailure,       // any other status
+    NetworkFailure,    // status 0: refused, reset, DNS, CORS
+    TooLarge,          // the response grew past max_response_bytes; its cursor is known
+    TooLargeNoCursor,  // ... and it carries no cursor to step past it by
+    Deadline,          // the request outlived `timeout`
+    RetryDue,          // the retry timer expired
     GoOffline,
     GoOnline,
     Suspend,
@@ -100,13 +100,13 @@ enum class TextStatus : uint8_t { Error, ParserError };
 const char* name_of(TextStatus status);
 
 struct Report {
-    int status = 0;               // HTTP status, 0 for a network failure
+    int status = 0;  // HTTP status, 0 for a network failure
     TextStatus text_status = TextStatus::Error;
-    std::string error_thrown;     // jQuery's errorThrown: the status text, or the parse error
-    std::string detail;           // one readable sentence: what happened and what happens next
-    Millis retry_in = 0;          // delay before the next request (0: at once)
-    bool has_response = false;    // the response's status and headers describe this report
-    bool has_body = false;        // ... and its body too (not for an oversized one)
+    std::string error_thrown;   // jQuery's errorThrown: the status text, or the parse error
+    std::string detail;         // one readable sentence: what happened and what happens next
+    Millis retry_in = 0;        // delay before the next request (0: at once)
+    bool has_response = false;  // the response's status and headers describe this report
+    bool has_body = false;      // ... and its body too (not for an oversized one)
 };
 
 struct StateChanged {

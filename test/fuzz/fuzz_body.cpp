@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_check.hpp"
 #include "body.hpp"
+#include "fuzz_check.hpp"
 #include "json_scan.hpp"
 
 namespace {

@@ -16,19 +16,17 @@
     std::abort();
 }
 
-#define CHECK(cond)                         \
-    do {                                    \
-        if (!(cond)) fuzz_violated(#cond);  \
+#define CHECK(cond)                        \
+    do {                                   \
+        if (!(cond)) fuzz_violated(#cond); \
     } while (0)
 
-inline bool within(comet::Span span, size_t size) {
-    return span.offset <= size && span.length <= size - span.offset;
-}
+inline bool within(comet::Span span, size_t size) { return span.offset <= size && span.length <= size - span.offset; }
 
 // Splits a fuzz input into its first line (without a trailing CR) and the rest; empty when
 // there is no line break or the input is over 1 MiB.
 inline std::optional<std::pair<std::string_view, std::string_view>> first_line_and_rest(const uint8_t* data,
-                                                                                       size_t size) {
+                                                                                        size_t size) {
     if (size > (1u << 20)) return std::nullopt;
     std::string_view input(reinterpret_cast<const char*>(data), size);
     size_t eol = input.find('\n');

@@ -7,8 +7,8 @@
 // two must agree on validity, and on the top-level type/data members they find.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -195,13 +195,34 @@ class Reference {
         comet::JsonKind k;
         bool ok;
         switch (cur()) {
-            case '{': k = comet::JsonKind::Object; ok = object(depth); break;
-            case '[': k = comet::JsonKind::Array; ok = array(depth); break;
-            case '"': k = comet::JsonKind::String; ok = string(nullptr, nullptr); break;
-            case 't': k = comet::JsonKind::True; ok = word("true"); break;
-            case 'f': k = comet::JsonKind::False; ok = word("false"); break;
-            case 'n': k = comet::JsonKind::Null; ok = word("null"); break;
-            default: k = comet::JsonKind::Number; ok = number(); break;
+            case '{':
+                k = comet::JsonKind::Object;
+                ok = object(depth);
+                break;
+            case '[':
+                k = comet::JsonKind::Array;
+                ok = array(depth);
+                break;
+            case '"':
+                k = comet::JsonKind::String;
+                ok = string(nullptr, nullptr);
+                break;
+            case 't':
+                k = comet::JsonKind::True;
+                ok = word("true");
+                break;
+            case 'f':
+                k = comet::JsonKind::False;
+                ok = word("false");
+                break;
+            case 'n':
+                k = comet::JsonKind::Null;
+                ok = word("null");
+                break;
+            default:
+                k = comet::JsonKind::Number;
+                ok = number();
+                break;
         }
         if (depth == 0) kind_ = k;
         if (kind_out) *kind_out = k;
@@ -276,18 +297,17 @@ struct Keys {
 // different choices: ' ' 0, '\t' 1, '\n' 2, '{' 3, '\r' 5.
 const Keys kDefaultKeys = {"type", "data"};
 const Keys kKeys[8] = {
-    {"type", ""},                        // dataAttr: null, no data key
-    {"type", "type"},                    // equal keys: one member is both
-    {"\xC3\xA9", "d\"/q"},               // U+00E9 (matches "\u00e9" too), a quote and a slash
-    {"data", "type"},                    // swapped
+    {"type", ""},           // dataAttr: null, no data key
+    {"type", "type"},       // equal keys: one member is both
+    {"\xC3\xA9", "d\"/q"},  // U+00E9 (matches "\u00e9" too), a quote and a slash
+    {"data", "type"},       // swapped
     {"event", "payload"},
-    {"\xF0\x9F\x98\x80", "a\\b"},        // U+1F600 (a surrogate pair when escaped), a backslash
-    {"", "data"},                        // empty type key: matches the key ""
+    {"\xF0\x9F\x98\x80", "a\\b"},  // U+1F600 (a surrogate pair when escaped), a backslash
+    {"", "data"},                  // empty type key: matches the key ""
     {"t", "t"},
 };
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 
 void check(std::string_view text, const Keys& keys) {
     const size_t size = text.size();

@@ -216,7 +216,7 @@ const DateRow kValidDates[] = {
     {"Thu, 29 Feb 2024 12:34:56 GMT", 1709210096},  // leap day
     {"Wed, 28 Feb 2024 23:59:59 GMT", 1709164799},
     {"Fri, 01 Mar 2024 00:00:00 GMT", 1709251200},
-    {"Tue, 29 Feb 2000 00:00:00 GMT", 951782400},   // divisible by 400: a leap year
+    {"Tue, 29 Feb 2000 00:00:00 GMT", 951782400},  // divisible by 400: a leap year
     {"Sat, 01 Jan 2000 00:00:00 GMT", 946684800},
     {"Tue, 19 Jan 2038 03:14:08 GMT", 2147483648},  // past 32 bits
     {"Wed, 31 Dec 2025 23:59:59 GMT", 1767225599},
@@ -305,7 +305,7 @@ const RetryAfterRow kRetryAfterRows[] = {
     {" 5 ", "", 5000},
     {"\t7\t", "", 7000},
     {"007", "", 7000},
-    {"120", kNow, 120000},        // the Date header plays no part
+    {"120", kNow, 120000},  // the Date header plays no part
     {"120", "garbage", 120000},
     {"999999999", "", Millis{999999999} * 1000},
     // Huge: clamped to 999999999 s rather than overflowing; the caller caps it further.

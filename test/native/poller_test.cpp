@@ -917,8 +917,8 @@ struct Snapshot {
 };
 
 Snapshot snapshot(Poller& poller) {
-    return Snapshot{poller.state(),    poller.current_request(), poller.next_deadline(),
-                    poller.failures(), poller.etag(),            poller.last_modified()};
+    return Snapshot{poller.state(), poller.current_request(), poller.next_deadline(), poller.failures(),
+                    poller.etag(),  poller.last_modified()};
 }
 
 void expect_unchanged(Poller& poller, const Snapshot& before) {
@@ -1235,8 +1235,8 @@ TEST(Poller, AnOversizedMessageWithACursorEndsTheRunOfFailures) {
     Report report = fail_network(poller, 10);
     retry_when_due(poller);
     EXPECT_EQ(poller.failures(), 1u);
-    ASSERT_TRUE(poller.on_progress(10 + report.retry_in + 5, poller.current_request(), ok(kNextCursorHeaders, ""),
-                                   kLimit + 1));
+    ASSERT_TRUE(
+        poller.on_progress(10 + report.retry_in + 5, poller.current_request(), ok(kNextCursorHeaders, ""), kLimit + 1));
     expect_state_changed(poller, State::Connecting, State::Open);
     poller.clear_actions();
     EXPECT_EQ(poller.failures(), 0u);
@@ -1524,8 +1524,7 @@ TEST(Poller, ResumingAsksAtOnceWithTheCursor) {
 }
 
 TEST(Poller, ResumingWhenNotSuspendedIsRefused) {
-    for (State state :
-         {State::Idle, State::Connecting, State::Open, State::Waiting, State::Offline, State::Closed}) {
+    for (State state : {State::Idle, State::Connecting, State::Open, State::Waiting, State::Offline, State::Closed}) {
         SCOPED_TRACE(name_of(state));
         Poller poller = poller_in(state);
         const Snapshot before = snapshot(poller);
@@ -1540,12 +1539,12 @@ TEST(Poller, ResumingWhenNotSuspendedIsRefused) {
 
 enum class Input : uint8_t {
     Start,
-    Ok,                        // 200, small, with a new cursor
-    OkTooLarge,                // 200 arrived whole but past max_response_bytes, with a cursor
-    OkTooLargeNoCursor,        // ... without one
-    Repoll,                    // 408
-    NotModified,               // 304
-    ServerError,               // 500
+    Ok,                  // 200, small, with a new cursor
+    OkTooLarge,          // 200 arrived whole but past max_response_bytes, with a cursor
+    OkTooLargeNoCursor,  // ... without one
+    Repoll,              // 408
+    NotModified,         // 304
+    ServerError,         // 500
     NetworkFailure,
     ProgressAtLimit,           // on_progress with exactly max_response_bytes
     ProgressTooLarge,          // on_progress past it, with a cursor
@@ -1765,9 +1764,15 @@ TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
 }
 
 TEST(Poller, AnswersForAnotherRequestAreRefusedInEveryState) {
-    const Input answers[] = {Input::Ok,          Input::OkTooLarge,     Input::OkTooLargeNoCursor,
-                             Input::Repoll,      Input::NotModified,    Input::ServerError,
-                             Input::NetworkFailure, Input::ProgressTooLarge, Input::ProgressTooLargeNoCursor};
+    const Input answers[] = {Input::Ok,
+                             Input::OkTooLarge,
+                             Input::OkTooLargeNoCursor,
+                             Input::Repoll,
+                             Input::NotModified,
+                             Input::ServerError,
+                             Input::NetworkFailure,
+                             Input::ProgressTooLarge,
+                             Input::ProgressTooLargeNoCursor};
     for (State from : kAllStates) {
         for (Input input : answers) {
             Poller poller(small_config());
