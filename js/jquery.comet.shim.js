@@ -11,475 +11,511 @@
 (function (global, createModule, wasmHex) {
   'use strict';
 
-  var $ = global.jQuery;
-  if (!$ || !$.fn || !$.event) {
-    throw new Error('jquery.comet: jQuery must be loaded before jquery.comet.js');
-  }
-
-  var PREFIX = 'jquery.comet: ';
-  var textDecoder = new TextDecoder('utf-8');
-  var hasOwn = Object.prototype.hasOwnProperty;
-
-  var defaults = {
-    timeout: 60000,
-    onError: null,
-    requestMethod: 'GET',
-    typeAttr: 'type',
-    dataAttr: 'data',
-    retryDelay: 1000,
-    maxRetryDelay: 30000,
-    maxResponseBytes: 16 * 1024 * 1024
-  };
-
-  // ---------------------------------------------------------------------------------------
-  // Options
-
-  function describeValue(value) {
-    if (value === null) return 'null';
-    if (typeof value === 'string') return JSON.stringify(value);
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    return typeof value;
-  }
-
-  function optionError(Kind, name, expected, value) {
-    return new Kind(PREFIX + 'option "' + name + '" must be ' + expected + ', got ' + describeValue(value));
-  }
-
-  function checkMilliseconds(settings, name, min) {
-    var value = settings[name];
-    if (typeof value !== 'number' || value !== value) {
-      throw optionError(TypeError, name, 'a number of milliseconds', value);
+  // Installs $.comet on the jQuery it is given (once per jQuery) and returns that jQuery.
+  function attach($) {
+    if (!$ || !$.fn || !$.event) {
+      throw new Error('jquery.comet: needs jQuery: load jquery.js before jquery.comet.js, or pass ' +
+                      'jQuery to the function that require("jquery.comet") returns');
     }
-    if (value < min || value > 2147483647) {
-      throw optionError(RangeError, name, 'between ' + min + ' and 2147483647 milliseconds', value);
-    }
-  }
+    if ($.comet) return $;
 
-  // Returns the settings for one connection: defaults merged with options, checked.
-  function settle(options) {
-    if (options !== undefined && options !== null && typeof options !== 'object') {
-      throw new TypeError(PREFIX + 'options must be an object, got ' + describeValue(options));
-    }
-    var settings = $.extend({}, $.comet.defaults, options);
-    checkMilliseconds(settings, 'timeout', 0);
-    checkMilliseconds(settings, 'retryDelay', 1);
-    checkMilliseconds(settings, 'maxRetryDelay', 1);
-    if (settings.maxRetryDelay < settings.retryDelay) {
-      throw optionError(RangeError, 'maxRetryDelay', 'at least retryDelay (' + settings.retryDelay + ')',
-                        settings.maxRetryDelay);
-    }
-    var limit = settings.maxResponseBytes;
-    if (typeof limit !== 'number' || limit !== limit) {
-      throw optionError(TypeError, 'maxResponseBytes', 'a number of bytes', limit);
-    }
-    if (limit < 1024 || limit > 1073741824 || Math.floor(limit) !== limit) {
-      throw optionError(RangeError, 'maxResponseBytes', 'a whole number between 1024 and 1073741824', limit);
-    }
-    if (settings.onError !== null && settings.onError !== undefined && typeof settings.onError !== 'function') {
-      throw optionError(TypeError, 'onError', 'a function or null', settings.onError);
-    }
-    if (typeof settings.requestMethod !== 'string' || !/^[A-Za-z]+$/.test(settings.requestMethod)) {
-      throw optionError(TypeError, 'requestMethod', 'an HTTP method name such as "GET"', settings.requestMethod);
-    }
-    settings.requestMethod = settings.requestMethod.toUpperCase();
-    if (/^(CONNECT|TRACE|TRACK)$/.test(settings.requestMethod)) {
-      throw optionError(TypeError, 'requestMethod', 'a method browsers allow', settings.requestMethod);
-    }
-    if (typeof settings.typeAttr !== 'string' || settings.typeAttr === '') {
-      throw optionError(TypeError, 'typeAttr', 'a non-empty string', settings.typeAttr);
-    }
-    if (settings.dataAttr !== null && (typeof settings.dataAttr !== 'string' || settings.dataAttr === '')) {
-      throw optionError(TypeError, 'dataAttr', 'a non-empty string or null', settings.dataAttr);
-    }
-    return settings;
-  }
+    var PREFIX = 'jquery.comet: ';
+    var textDecoder = new TextDecoder('utf-8');
+    var hasOwn = Object.prototype.hasOwnProperty;
 
-  function resolveUrl(url) {
-    if (typeof url !== 'string' || url === '') {
-      throw new TypeError(PREFIX + 'connect(url, options) needs the URL of the comet server as a string, got ' +
-                          describeValue(url));
-    }
-    try {
-      var absolute = new URL(url, global.location.href);
-      absolute.hash = '';  // never sent, and the core appends to the query
-      return absolute.href;
-    } catch (e) {
-      throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' is not a valid URL');
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Events
-
-  // A server-chosen type may name a jQuery event only when it cannot escape its own handlers:
-  // no '.' (namespaces), no whitespace (several events), no name that Object.prototype or
-  // jQuery's special-event hooks already use. Other types still reach comet.message.
-  function isSafeType(type) {
-    return type.length > 0 && type.length <= 256 && !/[\s.]/.test(type) &&
-      !(type in Object.prototype) && !hasOwn.call($.event.special, type);
-  }
-
-  function rethrowLater(error) {
-    setTimeout(function () { throw error; }, 0);
-  }
-
-  // The one way out to jQuery. triggerHandler runs the handlers bound on document and
-  // nothing else: no native default action (a type "open" must not call document.open()),
-  // no special trigger hooks, no bubbling. A handler that throws does not stop the others or
-  // the connection; its error is rethrown on its own so the page still sees it.
-  // triggerHandler is jQuery.event.trigger(name, args, element, true) on the first element;
-  // calling that directly saves building a jQuery object per event.
-  var document = global.document;
-  var trigger = $.event && typeof $.event.trigger === 'function'
-    ? function (name, args) { $.event.trigger(name, args, document, true); }
-    : function (name, args) { $(document).triggerHandler(name, args); };
-
-  function fire(name, args) {
-    try {
-      trigger(name, args);
-    } catch (error) {
-      rethrowLater(error);
-    }
-  }
-
-  // Whether any handler is bound on document for an event type. Dispatching through jQuery
-  // costs more than everything else a message needs, so events nobody listens to are not
-  // dispatched at all; listeners see exactly what they would otherwise. Where jQuery's
-  // internal data is not reachable, everything is dispatched.
-  function listened(events, type) {
-    if (events === undefined) return true;
-    var handlers = events && hasOwn.call(events, type) ? events[type] : null;
-    return !!(handlers && handlers.length);
-  }
-
-  function boundEvents() {
-    return typeof $._data === 'function' ? ($._data(document, 'events') || null) : undefined;
-  }
-
-  function deliverMessage(data, type, events) {
-    // The original fired "<type>.comet"; untyped messages became "null.comet", kept for
-    // drop-in compatibility.
-    var perType = type === null ? 'null' : type;
-    if (isSafeType(perType) && listened(events, perType)) fire(perType + '.comet', [data, type]);
-    if (listened(events, 'comet')) fire('comet.message', [data, type]);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Decoding a batch: descriptors are [flags, typeOffset, typeLength, dataOffset, dataLength]
-  // per message, offsets into the body. Flags: 1 JSON data, 2 string type, 4 number/true type.
-
-  function decodeText(body, offset, length) {
-    return textDecoder.decode(body.subarray(offset, offset + length));
-  }
-
-  // A batch's text: when every byte of the body is one character (ASCII, the common case),
-  // the whole body is decoded once and each message is a substring at its byte offsets;
-  // otherwise each span is decoded on its own.
-  function batchText(body) {
-    var whole = textDecoder.decode(body);
-    if (whole.length === body.length) {
-      return function (offset, length) { return whole.substring(offset, offset + length); };
-    }
-    return function (offset, length) { return decodeText(body, offset, length); };
-  }
-
-  function decodeType(text, flags, offset, length) {
-    if (flags & 2) {
-      var raw = text(offset, length);
-      var type = raw.indexOf('\\') < 0 ? raw.slice(1, -1) : JSON.parse(raw);
-      return type === '' ? null : type;
-    }
-    if (flags & 4) {
-      var scalar = JSON.parse(text(offset, length));
-      return scalar ? String(scalar) : null;  // the original ignored a falsy type
-    }
-    return null;
-  }
-
-  function parseHeaders(block) {
-    var headers = {};
-    (block || '').split(/\r?\n/).forEach(function (line) {
-      var colon = line.indexOf(':');
-      if (colon <= 0) return;
-      var name = line.slice(0, colon).trim().toLowerCase();
-      var value = line.slice(colon + 1).trim();
-      headers[name] = hasOwn.call(headers, name) ? headers[name] + ', ' + value : value;
-    });
-    return headers;
-  }
-
-  // What onError receives as its first argument: the parts of jqXHR that error handlers use.
-  function makeXhrLike(status, statusText, headerBlock, responseText) {
-    var headers = null;
-    return {
-      readyState: 4,
-      status: status,
-      statusText: statusText || (status ? '' : 'error'),
-      responseText: responseText,
-      getResponseHeader: function (name) {
-        headers = headers || parseHeaders(headerBlock);
-        var key = String(name).toLowerCase();
-        return hasOwn.call(headers, key) ? headers[key] : null;
-      },
-      getAllResponseHeaders: function () { return headerBlock || ''; }
+    var defaults = {
+      timeout: 60000,
+      onError: null,
+      requestMethod: 'GET',
+      typeAttr: 'type',
+      dataAttr: 'data',
+      retryDelay: 1000,
+      maxRetryDelay: 30000,
+      maxResponseBytes: 16 * 1024 * 1024,
+      debug: false
     };
-  }
 
-  // ---------------------------------------------------------------------------------------
-  // Connections
+    // ---------------------------------------------------------------------------------------
+    // Options
 
-  // Marks polls that carry no cursor yet (see the core's cache_buster): unique per connection
-  // and page load.
-  var tokenCounter = 0;
-  function uniqueToken() {
-    tokenCounter += 1;
-    return Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + tokenCounter.toString(36);
-  }
-
-  var module = null;
-  var moduleFailure = null;
-  var pending = [];
-  var connections = [];
-  var byId = {};  // the connections the wasm module knows, by the id it gave them
-
-  // What a connection can be asked to do: the numbers of bindings.cpp's Command.
-  var START = 0, CLOSE = 1, GO_OFFLINE = 2, GO_ONLINE = 3, SUSPEND = 4, RESUME = 5, DESTROY = 6;
-
-  function Connection(url, settings) {
-    this.url = url;
-    this.options = settings;
-    this.state = 'connecting';
-    this._native = null;
-    this._closed = false;
-  }
-
-  Connection.prototype.close = function () {
-    if (this._closed) return this;
-    this._closed = true;
-    var index = connections.indexOf(this);
-    if (index >= 0) connections.splice(index, 1);
-    index = pending.indexOf(this);
-    if (index >= 0) pending.splice(index, 1);
-    var id = this._native;
-    var from = this.state;
-    this._native = null;
-    this.state = 'closed';
-    if (id !== null) {
-      delete byId[id];
-      module._command(id, CLOSE);
-      // close() may run inside a handler called from this very connection: free it afterwards.
-      setTimeout(function () { module._command(id, DESTROY); }, 0);
+    function describeValue(value) {
+      if (value === null) return 'null';
+      if (typeof value === 'string') return JSON.stringify(value);
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return typeof value;
     }
-    fire('comet.close', [{ connection: this, url: this.url }]);
-    fire('comet.state', [{ connection: this, url: this.url, from: from, to: 'closed' }]);
-    return this;
-  };
 
-  Connection.prototype._begin = function () {
-    var settings = this.options;
-    this._native = module._open(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
-                                settings.maxRetryDelay, settings.maxResponseBytes, settings.typeAttr,
-                                settings.dataAttr === null ? '' : settings.dataAttr, uniqueToken(),
-                                Math.floor(Math.random() * 4294967296), Math.floor(Math.random() * 4294967296));
-    byId[this._native] = this;
-    module._command(this._native, START);
-    if (global.navigator && global.navigator.onLine === false) module._command(this._native, GO_OFFLINE);
-  };
+    function optionError(Kind, name, expected, value) {
+      return new Kind(PREFIX + 'option "' + name + '" must be ' + expected + ', got ' + describeValue(value));
+    }
 
-  Connection.prototype._onState = function (from, to) {
-    if (this._closed) return;
-    this.state = to;
-    if (to === 'open') fire('comet.open', [{ connection: this, url: this.url }]);
-    fire('comet.state', [{ connection: this, url: this.url, from: from, to: to }]);
-  };
-
-  Connection.prototype._onMessages = function (body, descriptors) {
-    // Decode the whole batch before any handler runs: the views point into wasm memory.
-    var count = descriptors.length / 5;
-    var text = batchText(body);
-    var datas = new Array(count);
-    var types = new Array(count);
-    var failures = [];
-    for (var i = 0, d = 0; i < count; i++, d += 5) {
-      var flags = descriptors[d];
-      var raw = text(descriptors[d + 3], descriptors[d + 4]);
-      try {
-        datas[i] = (flags & 1) ? JSON.parse(raw) : raw;
-        types[i] = decodeType(text, flags, descriptors[d + 1], descriptors[d + 2]);
-      } catch (error) {
-        // The core validated this JSON; reaching here means the two disagree. Report, skip.
-        types[i] = undefined;
-        failures.push({ error: error, text: raw });
+    function checkMilliseconds(settings, name, min) {
+      var value = settings[name];
+      if (typeof value !== 'number' || value !== value) {
+        throw optionError(TypeError, name, 'a number of milliseconds', value);
+      }
+      if (value < min || value > 2147483647) {
+        throw optionError(RangeError, name, 'between ' + min + ' and 2147483647 milliseconds', value);
       }
     }
-    var events = boundEvents();
-    for (i = 0; i < count && !this._closed; i++) {
-      if (types[i] !== undefined) deliverMessage(datas[i], types[i], events);
-    }
-    for (i = 0; i < failures.length && !this._closed; i++) {
-      this._onReport(200, 'parsererror', failures[i].error, failures[i].error.message, 0,
-                     makeXhrLike(200, 'OK', '', failures[i].text));
-    }
-  };
 
-  Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, xhr) {
-    if (this._closed) return;
-    var thrown = textStatus === 'parsererror' && typeof errorThrown === 'string'
-      ? new SyntaxError(errorThrown) : errorThrown;
-    var onError = this.options.onError;
-    if (onError) {
+    // Returns the settings for one connection: defaults merged with options, checked.
+    function settle(options) {
+      if (options !== undefined && options !== null && typeof options !== 'object') {
+        throw new TypeError(PREFIX + 'options must be an object, got ' + describeValue(options));
+      }
+      var settings = $.extend({}, $.comet.defaults, options);
+      checkMilliseconds(settings, 'timeout', 0);
+      checkMilliseconds(settings, 'retryDelay', 1);
+      checkMilliseconds(settings, 'maxRetryDelay', 1);
+      if (settings.maxRetryDelay < settings.retryDelay) {
+        throw optionError(RangeError, 'maxRetryDelay', 'at least retryDelay (' + settings.retryDelay + ')',
+                          settings.maxRetryDelay);
+      }
+      var limit = settings.maxResponseBytes;
+      if (typeof limit !== 'number' || limit !== limit) {
+        throw optionError(TypeError, 'maxResponseBytes', 'a number of bytes', limit);
+      }
+      if (limit < 1024 || limit > 1073741824 || Math.floor(limit) !== limit) {
+        throw optionError(RangeError, 'maxResponseBytes', 'a whole number between 1024 and 1073741824', limit);
+      }
+      if (settings.onError !== null && settings.onError !== undefined && typeof settings.onError !== 'function') {
+        throw optionError(TypeError, 'onError', 'a function or null', settings.onError);
+      }
+      if (typeof settings.requestMethod !== 'string' || !/^[A-Za-z]+$/.test(settings.requestMethod)) {
+        throw optionError(TypeError, 'requestMethod', 'an HTTP method name such as "GET"', settings.requestMethod);
+      }
+      settings.requestMethod = settings.requestMethod.toUpperCase();
+      if (/^(CONNECT|TRACE|TRACK)$/.test(settings.requestMethod)) {
+        throw optionError(TypeError, 'requestMethod', 'a method browsers allow', settings.requestMethod);
+      }
+      if (typeof settings.typeAttr !== 'string' || settings.typeAttr === '') {
+        throw optionError(TypeError, 'typeAttr', 'a non-empty string', settings.typeAttr);
+      }
+      if (settings.dataAttr !== null && (typeof settings.dataAttr !== 'string' || settings.dataAttr === '')) {
+        throw optionError(TypeError, 'dataAttr', 'a non-empty string or null', settings.dataAttr);
+      }
+      if (typeof settings.debug !== 'boolean') {
+        throw optionError(TypeError, 'debug', 'true or false', settings.debug);
+      }
+      return settings;
+    }
+
+    function resolveUrl(url) {
+      if (typeof url !== 'string' || url === '') {
+        throw new TypeError(PREFIX + 'connect(url, options) needs the URL of the comet server as a string, got ' +
+                            describeValue(url));
+      }
       try {
-        onError.call(this, xhr, textStatus, thrown);
+        var absolute = new URL(url, global.location.href);
+        absolute.hash = '';  // never sent, and the core appends to the query
+        return absolute.href;
+      } catch (e) {
+        throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' is not a valid URL');
+      }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Events
+
+    // A server-chosen type may name a jQuery event only when it cannot escape its own handlers:
+    // no '.' (namespaces), no whitespace (several events), no name that Object.prototype or
+    // jQuery's special-event hooks already use. Other types still reach comet.message.
+    function isSafeType(type) {
+      return type.length > 0 && type.length <= 256 && !/[\s.]/.test(type) &&
+        !(type in Object.prototype) && !hasOwn.call($.event.special, type);
+    }
+
+    function rethrowLater(error) {
+      setTimeout(function () { throw error; }, 0);
+    }
+
+    // The one way out to jQuery. triggerHandler runs the handlers bound on document and
+    // nothing else: no native default action (a type "open" must not call document.open()),
+    // no special trigger hooks, no bubbling. A handler that throws does not stop the others or
+    // the connection; its error is rethrown on its own so the page still sees it.
+    // triggerHandler is jQuery.event.trigger(name, args, element, true) on the first element;
+    // calling that directly saves building a jQuery object per event.
+    var document = global.document;
+    var trigger = $.event && typeof $.event.trigger === 'function'
+      ? function (name, args) { $.event.trigger(name, args, document, true); }
+      : function (name, args) { $(document).triggerHandler(name, args); };
+
+    function fire(name, args) {
+      try {
+        trigger(name, args);
       } catch (error) {
         rethrowLater(error);
       }
     }
-    if (this._closed) return;
-    fire('comet.error', [{
-      connection: this,
-      url: this.url,
-      status: status,
-      statusText: xhr.statusText,
-      textStatus: textStatus,
-      errorThrown: thrown,
-      message: PREFIX + detail,
-      retryIn: retryIn,
-      xhr: xhr
-    }]);
-  };
 
-  function failPending(error) {
-    moduleFailure = error;
-    var waiting = pending;
-    pending = [];
-    waiting.forEach(function (connection) {
-      connection.state = 'closed';
-      connection._onReport(0, 'error', error, 'the WebAssembly module could not start: ' + error.message, 0,
-                           makeXhrLike(0, 'error', '', ''));
-    });
-  }
-
-  // The browser's view of the network and of the page's life reaches every connection: no
-  // polling while offline (try at once when back), nothing open while the page sits in the
-  // back/forward cache.
-  function tellAll(command) {
-    connections.forEach(function (connection) {
-      if (connection._native !== null) module._command(connection._native, command);
-    });
-  }
-  if (global.addEventListener) {
-    global.addEventListener('offline', function () { tellAll(GO_OFFLINE); });
-    global.addEventListener('online', function () { tellAll(GO_ONLINE); });
-    global.addEventListener('pagehide', function () { tellAll(SUSPEND); });
-    global.addEventListener('pageshow', function (event) {
-      if (!event.persisted) return;
-      tellAll(RESUME);
-      if (global.navigator && global.navigator.onLine === false) tellAll(GO_OFFLINE);
-    });
-  }
-
-  // The wasm module, embedded by the build as hex (see js/embed-wasm.js): gzip shrinks hex
-  // to within ~10% of the binary's own gzip size, base64 only to ~30% above it.
-  function wasmBytes(hex) {
-    var bytes = new Uint8Array(hex.length >> 1);
-    for (var i = 0, j = 0; i < bytes.length; i++, j += 2) {
-      var high = hex.charCodeAt(j), low = hex.charCodeAt(j + 1);
-      bytes[i] = ((high > 57 ? high - 87 : high - 48) << 4) | (low > 57 ? low - 87 : low - 48);
+    // Whether any handler is bound on document for an event type. Dispatching through jQuery
+    // costs more than everything else a message needs, so events nobody listens to are not
+    // dispatched at all; listeners see exactly what they would otherwise. Where jQuery's
+    // internal data is not reachable, everything is dispatched.
+    function listened(events, type) {
+      if (events === undefined) return true;
+      var handlers = events && hasOwn.call(events, type) ? events[type] : null;
+      return !!(handlers && handlers.length);
     }
-    return bytes;
-  }
 
-  // Compiles the module synchronously: for ~40 KB that takes a millisecond or two, and the
-  // module is then ready before the page's next script runs (an asynchronous compile waits
-  // its turn behind the page's other work: 20-70 ms here). Browsers that refuse a
-  // synchronous compile of this size on the main thread get the asynchronous one.
-  function instantiate(imports, receiveInstance, fail) {
-    var bytes = wasmBytes(wasmHex);
-    var instance = null;
-    try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
-    } catch (error) {
-      WebAssembly.instantiate(bytes, imports).then(function (result) {
-        receiveInstance(result.instance, result.module);
-      }, fail);
-      return {};
+    function boundEvents() {
+      return typeof $._data === 'function' ? ($._data(document, 'events') || null) : undefined;
     }
-    receiveInstance(instance);
-    return instance.exports;
-  }
 
-  var ready = new Promise(function (resolve, reject) {
-    createModule({
-      instantiateWasm: function (imports, receiveInstance) {
-        return instantiate(imports, receiveInstance, reject);
-      },
-      // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
-      _cometMessages: function (id, body, descriptors) {
-        if (hasOwn.call(byId, id)) byId[id]._onMessages(body, descriptors);
-      },
-      _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
-        if (!hasOwn.call(byId, id)) return;
-        var responseText = body ? decodeText(body, 0, body.length) : '';
-        byId[id]._onReport(status, textStatus, errorThrown, detail, retryIn,
-                           makeXhrLike(status, statusText, headers, responseText));
-      },
-      _cometState: function (id, from, to) {
-        if (hasOwn.call(byId, id)) byId[id]._onState(from, to);
+    function deliverMessage(data, type, events) {
+      // The original fired "<type>.comet"; untyped messages became "null.comet", kept for
+      // drop-in compatibility.
+      var perType = type === null ? 'null' : type;
+      if (isSafeType(perType) && listened(events, perType)) fire(perType + '.comet', [data, type]);
+      if (listened(events, 'comet')) fire('comet.message', [data, type]);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Decoding a batch: descriptors are [flags, typeOffset, typeLength, dataOffset, dataLength]
+    // per message, offsets into the body. Flags: 1 JSON data, 2 string type, 4 number/true type.
+
+    function decodeText(body, offset, length) {
+      return textDecoder.decode(body.subarray(offset, offset + length));
+    }
+
+    // A batch's text: when every byte of the body is one character (ASCII, the common case),
+    // the whole body is decoded once and each message is a substring at its byte offsets;
+    // otherwise each span is decoded on its own.
+    function batchText(body) {
+      var whole = textDecoder.decode(body);
+      if (whole.length === body.length) {
+        return function (offset, length) { return whole.substring(offset, offset + length); };
       }
-    }).then(resolve, reject);
-  }).then(function (instance) {
-    module = instance;
-    var waiting = pending;
-    pending = [];
-    waiting.forEach(function (connection) {
-      if (!connection._closed) connection._begin();
-    });
-    return $.comet;
-  }, function (error) {
-    failPending(error);
-    throw error;
-  });
-  // A failed start is reported to each connection; do not also leave an unhandled rejection.
-  ready['catch'](function () {});
-
-  $.comet = {
-    version: '0.1.0',
-    defaults: defaults,
-    ready: ready,
-
-    connect: function (url, options) {
-      var connection = new Connection(resolveUrl(url), settle(options));
-      connections.push(connection);
-      if (module) {
-        connection._begin();
-      } else if (moduleFailure) {
-        pending.push(connection);
-        failPending(moduleFailure);
-      } else {
-        pending.push(connection);
-      }
-      return connection;
-    },
-
-    disconnect: function () {
-      connections.slice().forEach(function (connection) { connection.close(); });
-    },
-
-    connections: function () {
-      return connections.slice();
-    },
-
-    // For leak tests and debugging: the wasm heap's use and the XHRs still alive.
-    _heapStats: function () {
-      if (!module) return null;
-      var size = module._heapSize();
-      return { dynamicHeap: size, used: size - module._heapFree(), liveXhrs: module._liveXhrs(),
-               memoryBytes: module.HEAP8.length };
-    },
-
-    // For leak tests and debugging: fetches open across all connections.
-    _openRequests: function () {
-      return module ? module._openRequests() : 0;
+      return function (offset, length) { return decodeText(body, offset, length); };
     }
-  };
+
+    function decodeType(text, flags, offset, length) {
+      if (flags & 2) {
+        var raw = text(offset, length);
+        var type = raw.indexOf('\\') < 0 ? raw.slice(1, -1) : JSON.parse(raw);
+        return type === '' ? null : type;
+      }
+      if (flags & 4) {
+        var scalar = JSON.parse(text(offset, length));
+        return scalar ? String(scalar) : null;  // the original ignored a falsy type
+      }
+      return null;
+    }
+
+    function parseHeaders(block) {
+      var headers = {};
+      (block || '').split(/\r?\n/).forEach(function (line) {
+        var colon = line.indexOf(':');
+        if (colon <= 0) return;
+        var name = line.slice(0, colon).trim().toLowerCase();
+        var value = line.slice(colon + 1).trim();
+        headers[name] = hasOwn.call(headers, name) ? headers[name] + ', ' + value : value;
+      });
+      return headers;
+    }
+
+    // What onError receives as its first argument: the parts of jqXHR that error handlers use.
+    function makeXhrLike(status, statusText, headerBlock, responseText) {
+      var headers = null;
+      return {
+        readyState: 4,
+        status: status,
+        statusText: statusText || (status ? '' : 'error'),
+        responseText: responseText,
+        getResponseHeader: function (name) {
+          headers = headers || parseHeaders(headerBlock);
+          var key = String(name).toLowerCase();
+          return hasOwn.call(headers, key) ? headers[key] : null;
+        },
+        getAllResponseHeaders: function () { return headerBlock || ''; }
+      };
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Connections
+
+    // Marks polls that carry no cursor yet (see the core's cache_buster): unique per connection
+    // and page load.
+    var tokenCounter = 0;
+    function uniqueToken() {
+      tokenCounter += 1;
+      return Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + tokenCounter.toString(36);
+    }
+
+    var wasm = null;
+    var moduleFailure = null;
+    var pending = [];
+    var connections = [];
+    var byId = {};  // the connections the wasm module knows, by the id it gave them
+
+    // What a connection can be asked to do: the numbers of bindings.cpp's Command.
+    var START = 0, CLOSE = 1, GO_OFFLINE = 2, GO_ONLINE = 3, SUSPEND = 4, RESUME = 5, DESTROY = 6;
+
+    function Connection(url, settings) {
+      this.url = url;
+      this.options = settings;
+      this.state = 'connecting';
+      this._native = null;
+      this._closed = false;
+    }
+
+    Connection.prototype.close = function () {
+      if (this._closed) return this;
+      this._closed = true;
+      var index = connections.indexOf(this);
+      if (index >= 0) connections.splice(index, 1);
+      index = pending.indexOf(this);
+      if (index >= 0) pending.splice(index, 1);
+      var id = this._native;
+      var from = this.state;
+      this._native = null;
+      this.state = 'closed';
+      if (id !== null) {
+        delete byId[id];
+        wasm._command(id, CLOSE);
+        // close() may run inside a handler called from this very connection: free it afterwards.
+        setTimeout(function () { wasm._command(id, DESTROY); }, 0);
+      }
+      this._log('log', this.url + ': ' + from + ' -> closed');
+      fire('comet.close', [{ connection: this, url: this.url }]);
+      fire('comet.state', [{ connection: this, url: this.url, from: from, to: 'closed' }]);
+      return this;
+    };
+
+    Connection.prototype._begin = function () {
+      var settings = this.options;
+      this._native = wasm._open(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
+                                  settings.maxRetryDelay, settings.maxResponseBytes, settings.typeAttr,
+                                  settings.dataAttr === null ? '' : settings.dataAttr, uniqueToken(),
+                                  Math.floor(Math.random() * 4294967296), Math.floor(Math.random() * 4294967296),
+                                  settings.debug);
+      byId[this._native] = this;
+      wasm._command(this._native, START);
+      if (global.navigator && global.navigator.onLine === false) wasm._command(this._native, GO_OFFLINE);
+    };
+
+    // The `debug` option's console log: one line per request, response, state change, error.
+    Connection.prototype._log = function (method, line) {
+      if (this.options.debug && global.console) global.console[method](PREFIX + line);
+    };
+
+    Connection.prototype._onState = function (from, to) {
+      if (this._closed) return;
+      this._log('log', this.url + ': ' + from + ' -> ' + to);
+      this.state = to;
+      if (to === 'open') fire('comet.open', [{ connection: this, url: this.url }]);
+      fire('comet.state', [{ connection: this, url: this.url, from: from, to: to }]);
+    };
+
+    Connection.prototype._onMessages = function (body, descriptors) {
+      // Decode the whole batch before any handler runs: the views point into wasm memory.
+      var count = descriptors.length / 5;
+      var text = batchText(body);
+      var datas = new Array(count);
+      var types = new Array(count);
+      var failures = [];
+      for (var i = 0, d = 0; i < count; i++, d += 5) {
+        var flags = descriptors[d];
+        var raw = text(descriptors[d + 3], descriptors[d + 4]);
+        try {
+          datas[i] = (flags & 1) ? JSON.parse(raw) : raw;
+          types[i] = decodeType(text, flags, descriptors[d + 1], descriptors[d + 2]);
+        } catch (error) {
+          // The core validated this JSON; reaching here means the two disagree. Report, skip.
+          types[i] = undefined;
+          failures.push({ error: error, text: raw });
+        }
+      }
+      var events = boundEvents();
+      for (i = 0; i < count && !this._closed; i++) {
+        if (types[i] !== undefined) deliverMessage(datas[i], types[i], events);
+      }
+      for (i = 0; i < failures.length && !this._closed; i++) {
+        this._onReport(200, 'parsererror', failures[i].error, failures[i].error.message, 0,
+                       makeXhrLike(200, 'OK', '', failures[i].text));
+      }
+    };
+
+    Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, xhr) {
+      if (this._closed) return;
+      this._log('warn', detail);
+      var thrown = textStatus === 'parsererror' && typeof errorThrown === 'string'
+        ? new SyntaxError(errorThrown) : errorThrown;
+      var onError = this.options.onError;
+      if (onError) {
+        try {
+          onError.call(this, xhr, textStatus, thrown);
+        } catch (error) {
+          rethrowLater(error);
+        }
+      }
+      if (this._closed) return;
+      fire('comet.error', [{
+        connection: this,
+        url: this.url,
+        status: status,
+        statusText: xhr.statusText,
+        textStatus: textStatus,
+        errorThrown: thrown,
+        message: PREFIX + detail,
+        retryIn: retryIn,
+        xhr: xhr
+      }]);
+    };
+
+    function failPending(error) {
+      moduleFailure = error;
+      var waiting = pending;
+      pending = [];
+      waiting.forEach(function (connection) {
+        connection.state = 'closed';
+        connection._onReport(0, 'error', error, 'the WebAssembly module could not start: ' + error.message, 0,
+                             makeXhrLike(0, 'error', '', ''));
+      });
+    }
+
+    // The browser's view of the network and of the page's life reaches every connection: no
+    // polling while offline (try at once when back), nothing open while the page sits in the
+    // back/forward cache.
+    function tellAll(command) {
+      connections.forEach(function (connection) {
+        if (connection._native !== null) wasm._command(connection._native, command);
+      });
+    }
+    if (global.addEventListener) {
+      global.addEventListener('offline', function () { tellAll(GO_OFFLINE); });
+      global.addEventListener('online', function () { tellAll(GO_ONLINE); });
+      global.addEventListener('pagehide', function () { tellAll(SUSPEND); });
+      global.addEventListener('pageshow', function (event) {
+        if (!event.persisted) return;
+        tellAll(RESUME);
+        if (global.navigator && global.navigator.onLine === false) tellAll(GO_OFFLINE);
+      });
+    }
+
+    // The wasm module, embedded by the build as hex (see js/embed-wasm.js): gzip shrinks hex
+    // to within ~10% of the binary's own gzip size, base64 only to ~30% above it.
+    function wasmBytes(hex) {
+      var bytes = new Uint8Array(hex.length >> 1);
+      for (var i = 0, j = 0; i < bytes.length; i++, j += 2) {
+        var high = hex.charCodeAt(j), low = hex.charCodeAt(j + 1);
+        bytes[i] = ((high > 57 ? high - 87 : high - 48) << 4) | (low > 57 ? low - 87 : low - 48);
+      }
+      return bytes;
+    }
+
+    // Compiles the module synchronously: for ~40 KB that takes a millisecond or two, and the
+    // module is then ready before the page's next script runs (an asynchronous compile waits
+    // its turn behind the page's other work: 20-70 ms here). Browsers that refuse a
+    // synchronous compile of this size on the main thread get the asynchronous one.
+    function instantiate(imports, receiveInstance, fail) {
+      var bytes = wasmBytes(wasmHex);
+      var instance = null;
+      try {
+        instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+      } catch (error) {
+        WebAssembly.instantiate(bytes, imports).then(function (result) {
+          receiveInstance(result.instance, result.module);
+        }, fail);
+        return {};
+      }
+      receiveInstance(instance);
+      return instance.exports;
+    }
+
+    var ready = new Promise(function (resolve, reject) {
+      createModule({
+        instantiateWasm: function (imports, receiveInstance) {
+          return instantiate(imports, receiveInstance, reject);
+        },
+        // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
+        _cometMessages: function (id, body, descriptors) {
+          if (hasOwn.call(byId, id)) byId[id]._onMessages(body, descriptors);
+        },
+        _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
+          if (!hasOwn.call(byId, id)) return;
+          var responseText = body ? decodeText(body, 0, body.length) : '';
+          byId[id]._onReport(status, textStatus, errorThrown, detail, retryIn,
+                             makeXhrLike(status, statusText, headers, responseText));
+        },
+        _cometState: function (id, from, to) {
+          if (hasOwn.call(byId, id)) byId[id]._onState(from, to);
+        },
+        // Only for connections with `debug: true`.
+        _cometRequest: function (id, method, url, headers) {
+          if (hasOwn.call(byId, id)) byId[id]._log('log', method + ' ' + url + (headers ? ' (' + headers + ')' : ''));
+        },
+        _cometResponse: function (id, status, bytes) {
+          if (!hasOwn.call(byId, id)) return;
+          var connection = byId[id];
+          connection._log('log', connection.url + ': ' + (status ? 'HTTP ' + status + ', ' + bytes + ' bytes'
+                                                                  : 'no HTTP response (network failure)'));
+        }
+      }).then(resolve, reject);
+    }).then(function (instance) {
+      wasm = instance;
+      var waiting = pending;
+      pending = [];
+      waiting.forEach(function (connection) {
+        if (!connection._closed) connection._begin();
+      });
+      return $.comet;
+    }, function (error) {
+      failPending(error);
+      throw error;
+    });
+    // A failed start is reported to each connection; do not also leave an unhandled rejection.
+    ready['catch'](function () {});
+
+    $.comet = {
+      version: '0.1.0',
+      defaults: defaults,
+      ready: ready,
+
+      connect: function (url, options) {
+        var connection = new Connection(resolveUrl(url), settle(options));
+        connections.push(connection);
+        if (wasm) {
+          connection._begin();
+        } else if (moduleFailure) {
+          pending.push(connection);
+          failPending(moduleFailure);
+        } else {
+          pending.push(connection);
+        }
+        return connection;
+      },
+
+      disconnect: function () {
+        connections.slice().forEach(function (connection) { connection.close(); });
+      },
+
+      connections: function () {
+        return connections.slice();
+      },
+
+      // For leak tests and debugging: the wasm heap's use and the XHRs still alive.
+      _heapStats: function () {
+        if (!wasm) return null;
+        var size = wasm._heapSize();
+        return { dynamicHeap: size, used: size - wasm._heapFree(), liveXhrs: wasm._liveXhrs(),
+                 memoryBytes: wasm.HEAP8.length };
+      },
+
+      // For leak tests and debugging: fetches open across all connections.
+      _openRequests: function () {
+        return wasm ? wasm._openRequests() : 0;
+      }
+    };
+    return $;
+  }
+
+  // A script tag attaches to the page's jQuery. CommonJS (bundlers, `require`, `import`)
+  // gets attach(jQuery) instead, so the plugin lands on the jQuery the caller has, global or not.
+  if (typeof module === 'object' && module !== null && 'exports' in module) {
+    module.exports = attach;
+  } else {
+    attach(global.jQuery);
+  }
 })(typeof window !== 'undefined' ? window : this, createCometModule, '@COMET_WASM_HEX@');

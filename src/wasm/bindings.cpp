@@ -32,7 +32,8 @@ comet::FetchConnection* find(uint32_t id) {
 // The arguments are the shim's settled, validated options; an empty data_attr means null.
 uint32_t open_connection(std::string url, std::string method, double timeout, double retry_delay,
                          double max_retry_delay, double max_response_bytes, std::string type_attr,
-                         std::string data_attr, std::string cache_buster, double seed_high, double seed_low) {
+                         std::string data_attr, std::string cache_buster, double seed_high, double seed_low,
+                         bool debug) {
     comet::PollerConfig config;
     config.url = std::move(url);
     config.method = std::move(method);
@@ -45,7 +46,7 @@ uint32_t open_connection(std::string url, std::string method, double timeout, do
     config.extraction.type_attr = std::move(type_attr);
     config.extraction.data_attr = std::move(data_attr);
     config.cache_buster = std::move(cache_buster);
-    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config)));
+    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config), debug));
     return last_id;
 }
 

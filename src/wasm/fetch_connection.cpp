@@ -21,23 +21,30 @@ EM_JS(void, comet_abort_xhr, (uint32_t id), {
 // module object before the module starts. Byte ranges arrive as views into wasm memory that
 // stay valid only while the call lasts (a handler could grow memory and detach them), so the
 // shim decodes them before it runs any handler.
-EM_JS(void, comet_js_messages, (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* descriptors,
-                                uint32_t count), {
-    Module['_cometMessages'](id, HEAPU8.subarray(body, body + length),
-                             HEAPU32.subarray(descriptors >> 2, (descriptors >> 2) + count));
-});
+EM_JS(void, comet_js_messages,
+      (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* descriptors, uint32_t count), {
+          Module['_cometMessages'](id, HEAPU8.subarray(body, body + length),
+                                   HEAPU32.subarray(descriptors >> 2, (descriptors >> 2) + count));
+      });
 
-EM_JS(void, comet_js_report, (uint32_t id, int status, const char* text_status, const char* error_thrown,
-                              const char* detail, double retry_in, const char* status_text, const char* headers,
-                              const uint8_t* body, uint32_t body_length, int has_body), {
-    Module['_cometReport'](id, status, UTF8ToString(text_status), UTF8ToString(error_thrown), UTF8ToString(detail),
-                           retry_in, UTF8ToString(status_text), UTF8ToString(headers),
-                           has_body ? HEAPU8.subarray(body, body + body_length) : null);
-});
+EM_JS(void, comet_js_report,
+      (uint32_t id, int status, const char* text_status, const char* error_thrown, const char* detail, double retry_in,
+       const char* status_text, const char* headers, const uint8_t* body, uint32_t body_length, int has_body),
+      {
+          Module['_cometReport'](id, status, UTF8ToString(text_status), UTF8ToString(error_thrown),
+                                 UTF8ToString(detail), retry_in, UTF8ToString(status_text), UTF8ToString(headers),
+                                 has_body ? HEAPU8.subarray(body, body + body_length) : null);
+      });
 
-EM_JS(void, comet_js_state, (uint32_t id, const char* from, const char* to), {
-    Module['_cometState'](id, UTF8ToString(from), UTF8ToString(to));
-});
+EM_JS(void, comet_js_state, (uint32_t id, const char* from, const char* to),
+      { Module['_cometState'](id, UTF8ToString(from), UTF8ToString(to)); });
+
+// Only for connections with the `debug` option.
+EM_JS(void, comet_js_request, (uint32_t id, const char* method, const char* url, const char* headers),
+      { Module['_cometRequest'](id, UTF8ToString(method), UTF8ToString(url), UTF8ToString(headers)); });
+
+EM_JS(void, comet_js_response, (uint32_t id, int status, double bytes),
+      { Module['_cometResponse'](id, status, bytes); });
 
 namespace comet {
 
@@ -47,11 +54,10 @@ Millis now_ms() { return static_cast<Millis>(std::floor(emscripten_get_now())); 
 
 }  // namespace
 
-FetchConnection::FetchConnection(uint32_t id, PollerConfig config) : id_(id), poller_(std::move(config)) {}
+FetchConnection::FetchConnection(uint32_t id, PollerConfig config, bool debug)
+    : id_(id), debug_(debug), poller_(std::move(config)) {}
 
-FetchConnection::~FetchConnection() {
-    close();
-}
+FetchConnection::~FetchConnection() { close(); }
 
 void FetchConnection::feed(bool (Poller::*input)(Millis)) {
     (poller_.*input)(now_ms());
@@ -93,7 +99,8 @@ void FetchConnection::on_fetch_progress(emscripten_fetch_t* fetch) {
     Response headers_only;
     headers_only.status = fetch->status;
     headers_only.headers = self->headers_;
-    if (self->poller_.on_progress(now_ms(), self->fetch_request_id_, headers_only, bytes)) self->run_actions(&headers_only);
+    if (self->poller_.on_progress(now_ms(), self->fetch_request_id_, headers_only, bytes))
+        self->run_actions(&headers_only);
 }
 
 void FetchConnection::read_headers(emscripten_fetch_t* fetch) {
@@ -118,6 +125,7 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
     fetch_ = nullptr;
     uint64_t id = fetch_request_id_;
     Millis now = now_ms();
+    if (debug_) comet_js_response(id_, fetch->status, static_cast<double>(fetch->numBytes));
     if (!success && fetch->status == 0) {
         poller_.on_network_failure(now, id);
         run_actions(nullptr);
@@ -125,7 +133,8 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
         read_headers(fetch);
         Response response;
         response.status = fetch->status;
-        response.status_text = std::string_view(fetch->statusText, strnlen(fetch->statusText, sizeof fetch->statusText));
+        response.status_text =
+            std::string_view(fetch->statusText, strnlen(fetch->statusText, sizeof fetch->statusText));
         response.headers = headers_;
         response.body = std::string_view(fetch->data ? fetch->data : "", static_cast<size_t>(fetch->numBytes));
         poller_.on_response(now, id, response);
@@ -177,6 +186,12 @@ void FetchConnection::start_fetch(const StartRequest& request) {
     headers.push_back(nullptr);
     attr.requestHeaders = headers.data();
     fetch_request_id_ = request.request_id;
+    if (debug_) {
+        std::string sent;
+        for (const Header& header : request.headers)
+            sent += (sent.empty() ? "" : ", ") + header.name + ": " + header.value;
+        comet_js_request(id_, request.method.c_str(), request.url.c_str(), sent.c_str());
+    }
     // emscripten_fetch copies the URL and headers. Errors it detects up front arrive through
     // onerror synchronously, so fetch_ must name the new fetch before they can.
     fetch_ = emscripten_fetch(&attr, request.url.c_str());
@@ -229,10 +244,10 @@ void FetchConnection::report(const Report& report, const Response* response) {
     std::string status_text(described ? described->status_text : std::string_view());
     std::string headers(described ? described->headers : std::string_view());
     std::string_view body = described && report.has_body ? described->body : std::string_view();
-    comet_js_report(id_, report.status, name_of(report.text_status), report.error_thrown.c_str(),
-                    report.detail.c_str(), static_cast<double>(report.retry_in), status_text.c_str(),
-                    headers.c_str(), reinterpret_cast<const uint8_t*>(body.data()),
-                    static_cast<uint32_t>(body.size()), described && report.has_body);
+    comet_js_report(id_, report.status, name_of(report.text_status), report.error_thrown.c_str(), report.detail.c_str(),
+                    static_cast<double>(report.retry_in), status_text.c_str(), headers.c_str(),
+                    reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),
+                    described && report.has_body);
 }
 
 }  // namespace comet

@@ -16,8 +16,9 @@ namespace comet {
 class FetchConnection {
   public:
     // `id` names this connection in the calls back to the shim (Module._cometMessages,
-    // _cometReport and _cometState; see fetch_connection.cpp).
-    FetchConnection(uint32_t id, PollerConfig config);
+    // _cometReport, _cometState and, with `debug`, _cometRequest and _cometResponse; see
+    // fetch_connection.cpp).
+    FetchConnection(uint32_t id, PollerConfig config, bool debug);
     ~FetchConnection();
     FetchConnection(const FetchConnection&) = delete;
     FetchConnection& operator=(const FetchConnection&) = delete;
@@ -50,12 +51,13 @@ class FetchConnection {
     void report(const Report& report, const Response* response);
 
     uint32_t id_;
+    bool debug_;  // also tell the shim about every request and response, for its console log
     Poller poller_;
     emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
     uint64_t fetch_request_id_ = 0;
     long timer_id_ = 0;
     Millis timer_at_ = -1;
-    std::string headers_;                // the current response's header block
+    std::string headers_;  // the current response's header block
 };
 
 }  // namespace comet

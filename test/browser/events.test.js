@@ -4,7 +4,7 @@
 // can reach nothing but handlers bound for that exact type in the comet namespace.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, channel, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
 
 const env = fixture();
 before(env.start);
@@ -165,6 +165,7 @@ describe('options', () => {
         typeAttr: attempt('/sub/x', { typeAttr: 5 }),
         dataAttr: attempt('/sub/x', { dataAttr: '' }),
         retryDelay: attempt('/sub/x', { retryDelay: 0 }),
+        debug: attempt('/sub/x', { debug: 'yes' }),
         options: attempt('/sub/x', 'fast'),
         noUrl: attempt(undefined),
         badUrl: attempt('http://[::1', {}),
@@ -178,10 +179,44 @@ describe('options', () => {
     assert.match(outcomes.typeAttr, /^TypeError: .*"typeAttr"/);
     assert.match(outcomes.dataAttr, /^TypeError: .*"dataAttr"/);
     assert.match(outcomes.retryDelay, /^RangeError: .*"retryDelay"/);
+    assert.match(outcomes.debug, /^TypeError: .*"debug" must be true or false/);
     assert.match(outcomes.options, /^TypeError: .*options must be an object/);
     assert.match(outcomes.noUrl, /^TypeError: .*URL/);
     assert.match(outcomes.badUrl, /^TypeError: .*not a valid URL/);
     assert.equal(outcomes.connections, 0);
+    assertNoPageErrors(page);
+    await page.context().close();
+  });
+
+  it('debug: true logs each request, response and state change in one line, and failures as warnings', async () => {
+    const page = await env.harness('3');
+    const lines = [];
+    page.on('console', (message) => lines.push(`${message.type()} ${message.text()}`));
+    const name = channel();
+    await page.evaluate((url) => {
+      window.got = [];
+      $(document).bind('hello.comet', (event, data) => window.got.push(data));
+      $.comet.connect(url, { debug: true });
+      $.comet.connect('/no-such-location', { debug: true, retryDelay: 60000, maxRetryDelay: 60000 });
+      $.comet.connect(url);  // not in debug: logs nothing
+    }, `/sub/${name}`);
+    await waitForSubscribers(env, name, 2);
+    const message = JSON.stringify({ type: 'hello', data: 1 });
+    await env.publish(name, message);
+    await waitFor(page, () => window.got.length === 2);
+    await page.evaluate(() => $.comet.disconnect());
+    const url = `${env.server.origin}/sub/${name}`;
+    const pattern = url.replace(/[.?]/g, '\\$&');
+    const mine = lines.filter((line) => line.includes(url));
+    assert.equal(mine[0], `log jquery.comet: ${url}: idle -> connecting`);
+    assert.match(mine[1], new RegExp(`^log jquery\\.comet: GET ${pattern}\\?_=[\\w-]+$`), 'the first poll, with its cache buster');
+    assert.ok(mine.includes(`log jquery.comet: ${url}: HTTP 200, ${message.length} bytes`), mine.join('\n'));
+    assert.ok(mine.includes(`log jquery.comet: ${url}: connecting -> open`), mine.join('\n'));
+    assert.ok(mine.some((line) => new RegExp(`^log jquery\\.comet: GET ${pattern} \\(If-None-Match: .+, If-Modified-Since: .+\\)$`).test(line)),
+      'the next poll carries the cursor');
+    assert.ok(mine.includes(`log jquery.comet: ${url}: open -> closed`), mine.join('\n'));
+    assert.ok(lines.some((line) => /^warning jquery\.comet: GET \S+\/no-such-location failed with HTTP 404 Not Found; retrying in \d+ ms/.test(line)), lines.join('\n'));
+    assert.equal(lines.filter((line) => line.includes('connecting -> open')).length, 1, 'only the debug connection logs');
     assertNoPageErrors(page);
     await page.context().close();
   });

@@ -1,0 +1,129 @@
+// Type definitions for jquery.comet (dist/jquery.comet.js).
+// They describe the public API the shim (js/jquery.comet.shim.js) puts on jQuery: $.comet,
+// its options, the connection object and the events triggered on document, and what
+// `require("jquery.comet")` returns: attach(jQuery), for bundlers.
+/// <reference types="jquery" />
+
+declare global {
+    namespace JQueryComet {
+        /** A connection's state; every change fires `comet.state`. */
+        type State = 'connecting' | 'open' | 'waiting' | 'offline' | 'suspended' | 'closed';
+
+        /** The parts of jqXHR that error handlers use, describing the failed poll. */
+        interface XhrLike {
+            readonly readyState: 4;
+            /** HTTP status; 0 for a network failure (refused, reset, cut). */
+            readonly status: number;
+            readonly statusText: string;
+            readonly responseText: string;
+            getResponseHeader(name: string): string | null;
+            getAllResponseHeaders(): string;
+        }
+
+        /** `"error"`: an HTTP or network failure; `"parsererror"`: a body declared as JSON that does not parse. */
+        type TextStatus = 'error' | 'parsererror';
+
+        interface Options {
+            /** ms a long poll may stay open before it is aborted and sent again (not an error); 0: never. Default 60000. */
+            timeout?: number;
+            /**
+             * Called for every failure that is not a timeout, before `comet.error`. `errorThrown` is
+             * the status text for `"error"` and a `SyntaxError` for `"parsererror"`. `this` is the connection.
+             */
+            onError?: ((this: Connection, xhr: XhrLike, textStatus: TextStatus, errorThrown: string | SyntaxError) => void) | null;
+            /** HTTP method of the polls. Default 'GET'. */
+            requestMethod?: string;
+            /** Key of a JSON message that names its type. Default 'type'. */
+            typeAttr?: string;
+            /** Key whose value is handed to handlers; null hands over the whole message. Default 'data'. */
+            dataAttr?: string | null;
+            /** The first backoff step after a failure, in ms (at least 1). Default 1000. */
+            retryDelay?: number;
+            /** The backoff's cap in ms (at least retryDelay). Default 30000. */
+            maxRetryDelay?: number;
+            /** A larger response is abandoned, reported and skipped (1024 to 1073741824). Default 16 MiB. */
+            maxResponseBytes?: number;
+            /** Log each request, response and state change to the console, and failures as warnings. Default false. */
+            debug?: boolean;
+        }
+
+        /** The options after merging over $.comet.defaults and checking. */
+        interface Settings {
+            timeout: number;
+            onError: Options['onError'];
+            requestMethod: string;
+            typeAttr: string;
+            dataAttr: string | null;
+            retryDelay: number;
+            maxRetryDelay: number;
+            maxResponseBytes: number;
+            debug: boolean;
+        }
+
+        interface Connection {
+            /** The absolute URL polled. */
+            readonly url: string;
+            readonly options: Readonly<Settings>;
+            readonly state: State;
+            /** Aborts the poll in flight and stops for good; calling it again does nothing. */
+            close(): Connection;
+        }
+
+        interface Static {
+            readonly version: string;
+            /** Defaults for every later connect(); change them in place. */
+            defaults: Settings;
+            /** Resolves when the WebAssembly module is ready (connect() need not wait for it). */
+            readonly ready: Promise<Static>;
+            /** Starts polling `url`. Throws a TypeError or RangeError naming a bad option; nothing starts then. */
+            connect(url: string, options?: Options): Connection;
+            /** Closes every connection. */
+            disconnect(): void;
+            /** The open connections. */
+            connections(): Connection[];
+        }
+
+        /** `info` of comet.open and comet.close. */
+        interface ConnectionInfo {
+            connection: Connection;
+            url: string;
+        }
+
+        /** `info` of comet.state. */
+        interface StateInfo extends ConnectionInfo {
+            from: State;
+            to: State;
+        }
+
+        /** `info` of comet.error. */
+        interface ErrorInfo extends ConnectionInfo {
+            status: number;
+            statusText: string;
+            textStatus: TextStatus;
+            errorThrown: string | SyntaxError | Error;
+            /** One readable sentence: the URL, what happened and what happens next. */
+            message: string;
+            /** ms until the next poll. */
+            retryIn: number;
+            xhr: XhrLike;
+        }
+
+        /**
+         * Handlers, as bound with $(document).on(...) / .bind(...):
+         * - `<type>.comet` and `comet.message`: `MessageHandler` (type is null for untyped messages);
+         * - `comet.error`: `InfoHandler<ErrorInfo>`;
+         * - `comet.open`, `comet.close`: `InfoHandler<ConnectionInfo>`;
+         * - `comet.state`: `InfoHandler<StateInfo>`.
+         */
+        type MessageHandler<Data = any> = (event: JQuery.TriggeredEvent, data: Data, type: string | null) => void;
+        type InfoHandler<Info> = (event: JQuery.TriggeredEvent, info: Info) => void;
+    }
+
+    interface JQueryStatic {
+        comet: JQueryComet.Static;
+    }
+}
+
+/** Installs $.comet on the given jQuery (once) and returns it; a script tag does this itself. */
+declare function attach<T extends JQueryStatic>(jQuery: T): T;
+export = attach;

@@ -1,0 +1,48 @@
+// A user's TypeScript, type-checked against the installed package's types (package.test.js).
+import $ = require('jquery');
+import attach = require('jquery.comet');
+
+attach($);
+
+interface Feed {
+    text: string;
+}
+
+const connection: JQueryComet.Connection = $.comet.connect('/activity?channel=tweets', {
+    timeout: 30000,
+    dataAttr: null,
+    onError(xhr, textStatus, errorThrown) {
+        console.log(this.url, this.state, xhr.status, xhr.getResponseHeader('Retry-After'), textStatus, errorThrown);
+    },
+});
+
+const onFeed: JQueryComet.MessageHandler<Feed> = (event, data, type) => {
+    console.log(data.text.toUpperCase(), type === null ? 'untyped' : type.length);
+};
+$(document).on('feed.comet', onFeed);
+
+const onError: JQueryComet.InfoHandler<JQueryComet.ErrorInfo> = (event, info) => {
+    console.log(info.message, info.retryIn.toFixed(0), info.textStatus === 'parsererror', info.connection.url);
+};
+$(document).on('comet.error', onError);
+
+const onState: JQueryComet.InfoHandler<JQueryComet.StateInfo> = (event, info) => {
+    const next: JQueryComet.State = info.to;
+    console.log(info.from, next);
+};
+$(document).on('comet.state', onState);
+
+$.comet.defaults.retryDelay = 500;
+$.comet.ready.then((comet) => comet.connections().forEach((c) => c.close()));
+connection.close();
+$.comet.disconnect();
+
+// The types must also refuse what the library refuses.
+// @ts-expect-error timeout is a number of milliseconds
+$.comet.connect('/x', { timeout: '5000' });
+// @ts-expect-error no such option
+$.comet.connect('/x', { retry: 1000 });
+// @ts-expect-error state is read-only
+connection.state = 'open';
+// @ts-expect-error not a state
+const wrong: JQueryComet.State = 'opened';
