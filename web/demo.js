@@ -1,12 +1,19 @@
-// The demo: one connection to Nchan's /activity?channel=demo, a feed of what arrives, the
-// connection state as a badge, and a form that publishes.
+// The demo: one connection to /activity?channel=demo, a feed of what arrives, the connection
+// state as a badge with the countdown to the next retry, a plot of the last minute, a form that
+// publishes, and a button that makes the demo server misbehave (web/demo-server.js).
 (function ($) {
   'use strict';
   var count = 0;
   var errors = 0;
+  var retryAt = 0;           // when the next poll after a failure is due (ms since epoch)
+  var seconds = [];          // the last 60 s: { messages, latency } per second, newest last
+  var current = { messages: 0, latency: 0 };
 
-  function status(state) {
+  function showState() {
+    var state = connection.state;
     $('#status').attr('class', 'badge ' + state).text(state);
+    var left = retryAt - Date.now();
+    $('#retry').text(state === 'waiting' && left > 0 ? 'retry in ' + (left / 1000).toFixed(1) + ' s' : '');
   }
 
   function addItem(type, text, className) {
@@ -16,6 +23,28 @@
     $('<time>').text(new Date().toLocaleTimeString()).appendTo(item);
     item.prependTo('#feed');
     $('#feed li').slice(200).remove();
+  }
+
+  function plot() {
+    var canvas = document.getElementById('plot');
+    var g = canvas.getContext('2d');
+    var w = canvas.width, h = canvas.height, step = w / 60;
+    var maxRate = Math.max(5, Math.max.apply(null, seconds.map(function (s) { return s.messages; })));
+    var maxLatency = Math.max(50, Math.max.apply(null, seconds.map(function (s) { return s.latency; })));
+    g.clearRect(0, 0, w, h);
+    g.fillStyle = '#bee3f8';
+    seconds.forEach(function (s, i) {
+      var bar = s.messages / maxRate * (h - 4);
+      g.fillRect(w - (seconds.length - i) * step, h - bar, step - 1, bar);
+    });
+    g.strokeStyle = '#c05621';
+    g.lineWidth = 1.5;
+    g.beginPath();
+    seconds.forEach(function (s, i) {
+      var x = w - (seconds.length - i) * step + step / 2, y = h - 2 - s.latency / maxLatency * (h - 6);
+      if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+    });
+    g.stroke();
   }
 
   var connection = $.comet.connect('/activity?channel=demo', {
@@ -28,21 +57,45 @@
 
   $(document).bind('comet.message', function (event, data, type) {
     count++;
+    current.messages++;
     $('#count').text(count);
     var text = data && typeof data === 'object' ? (data.text !== undefined ? data.text : JSON.stringify(data)) : String(data);
-    if (data && typeof data === 'object' && typeof data.at === 'number') $('#latency').text(Math.max(0, Date.now() - data.at) + ' ms');
+    if (data && typeof data === 'object' && typeof data.at === 'number') {
+      var latency = Math.max(0, Date.now() - data.at);
+      current.latency = Math.max(current.latency, latency);
+      $('#latency').text(latency + ' ms');
+    }
     addItem(type, text);
   });
-  $(document).bind('comet.open comet.error comet.close', function () { status(connection.state); });
-  setInterval(function () { status(connection.state); }, 250);
+  $(document).bind('comet.error', function (event, info) { retryAt = Date.now() + info.retryIn; });
+  $(document).bind('comet.state', showState);
+  setInterval(showState, 100);
+  setInterval(function () {
+    seconds.push(current);
+    if (seconds.length > 60) seconds.shift();
+    $('#rate').text(current.messages + ' msg/s');
+    current = { messages: 0, latency: 0 };
+    plot();
+  }, 1000);
 
-  $('#publish').on('submit', function (event) {
-    event.preventDefault();
-    $.ajax({
+  function publish(type, text) {
+    return $.ajax({
       url: '/pub/demo',
       type: 'POST',
       contentType: 'application/json',
-      data: JSON.stringify({ type: $('#type').val(), data: { text: $('#text').val(), at: Date.now() } })
+      data: JSON.stringify({ type: type, data: { text: text, at: Date.now() } })
     });
+  }
+
+  $('#publish').on('submit', function (event) {
+    event.preventDefault();
+    publish($('#type').val(), $('#text').val());
+  });
+  $('#burst').on('click', function () {
+    for (var i = 1; i <= 50; i++) publish($('#type').val(), $('#text').val() + ' #' + i);
+  });
+  $('#misbehave').on('click', function () {
+    $.ajax({ url: '/demo/misbehave?seconds=8', type: 'POST' });
+    addItem('demo', 'the server misbehaves for 8 s', 'error');
   });
 })(jQuery);
