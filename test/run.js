@@ -1,7 +1,8 @@
 'use strict';
-// `npm test`: set up what is missing, build, run the native tests (ctest), the fuzzers for a
-// bounded time, the browser tests (node:test + Playwright + Chromium against real nginx +
-// Nchan) and one tiny benchmark run, and end with one line: "N passed, N failed".
+// `npm test`: set up what is missing, build, check the style (clang-format, eslint), run the
+// native tests (ctest), the fuzzers for a bounded time, the browser tests (node:test +
+// Playwright + Chromium against real nginx + Nchan) and one tiny benchmark run, and end with
+// one line: "N passed, N failed".
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -51,6 +52,24 @@ async function runBrowserTests(files) {
   return { passed, failed };
 }
 
+// Style: every C++ file as .clang-format says, and eslint (eslint.config.js) over the
+// JavaScript. One result each.
+function runLint() {
+  const result = { passed: 0, failed: 0 };
+  const cxx = spawnSync('git', ['ls-files', '*.cpp', '*.hpp'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const checks = [
+    ['clang-format', 'clang-format', ['--dry-run', '-Werror', ...cxx]],
+    ['eslint', path.join(ROOT, 'node_modules', '.bin', 'eslint'), ['.']],
+  ];
+  for (const [name, command, args] of checks) {
+    const check = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+    const ok = check.status === 0 && (name !== 'clang-format' || cxx.length > 0);
+    console.log(ok ? `ok   ${name}` : `FAIL ${name} (exit ${check.status})`);
+    result[ok ? 'passed' : 'failed']++;
+  }
+  return result;
+}
+
 async function main() {
   const only = process.argv.slice(2);
   try {
@@ -62,6 +81,10 @@ async function main() {
   }
   const totals = { passed: 0, failed: 0 };
   if (only.length === 0) {
+    console.log('\n== style (clang-format, eslint)');
+    const lint = runLint();
+    totals.passed += lint.passed;
+    totals.failed += lint.failed;
     console.log('\n== native tests (ctest)');
     const native = runCtest();
     totals.passed += native.passed;

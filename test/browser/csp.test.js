@@ -30,7 +30,7 @@ it("works under script-src 'self' 'wasm-unsafe-eval' without 'unsafe-eval', with
   await page.context().close();
 });
 
-it("reports through comet.error that the module cannot start when the policy forbids WebAssembly", async () => {
+it('reports through comet.error that the module cannot start when the policy forbids WebAssembly', async () => {
   const page = await env.open(`/csp-no-wasm/index.html#${channel('csp')}`);
   await waitFor(page, () => window.failures.length === 1);
   const [message] = await page.evaluate(() => window.failures);

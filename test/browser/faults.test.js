@@ -2,7 +2,7 @@
 // The connection policy against a server that misbehaves on purpose (our fault server, cross
 // origin) and against real nginx + Nchan stopped and restarted: every failure is reported
 // through onError and comet.error, retried as the policy says, and the stream goes on.
-const { describe, it, before, after, beforeEach } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { fixture, record, waitFor, channel, sleep, assertNoPageErrors } = require('./support.js');
 const { startFaultServer, multipartBody, DEFAULT_BOUNDARY } = require('../env/fault-server.js');

@@ -81,7 +81,8 @@ it(`${MESSAGES} messages leave the heap flat and arrive exactly once`, async (t)
   const result = await page.evaluate(() => {
     let missing = 0;
     for (let i = 0; i < 100000; i++) if (!window.got[i]) missing++;
-    return { total: window.total, duplicates: window.duplicates, missing, warm: window.heapAtWarm, end: $.comet._heapStats(), lastError: window.lastError || null };
+    return { total: window.total, duplicates: window.duplicates, missing, warm: window.heapAtWarm, end: $.comet._heapStats(),
+      lastError: window.lastError || null };
   });
   t.diagnostic(`${result.total} messages in ${Date.now() - started} ms; missing ${result.missing}, duplicated ${result.duplicates}; ` +
     `heap used when idle after 1000: ${result.warm.used} B, after ${MESSAGES}: ${result.end.used} B; wasm memory ${result.warm.memoryBytes} -> ${result.end.memoryBytes} B; live XHRs ${result.end.liveXhrs}`);

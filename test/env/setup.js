@@ -24,6 +24,7 @@ const SYSTEM_PACKAGES = [
   ['node-acorn', '/usr/share/nodejs/acorn/package.json'],
   ['fonts-dejavu-core', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
   ['clang', '/usr/bin/clang++'],
+  ['clang-format', '/usr/bin/clang-format'],
   ['libclang-rt-14-dev', '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a'],
 ];
 

@@ -1,0 +1,45 @@
+'use strict';
+// The JavaScript style check that `npm test` runs (npx eslint .): eslint's recommended rules
+// plus a few that keep the code plain, for the shim (ES5, runs in any page), the demo, and the
+// Node tooling and tests.
+const js = require('@eslint/js');
+const globals = require('globals');
+
+const style = {
+  eqeqeq: ['error', 'always', { null: 'ignore' }],
+  'no-var': 'off',
+  'prefer-const': 'off',
+  semi: ['error', 'always'],
+  quotes: ['error', 'single', { avoidEscape: true, allowTemplateLiterals: true }],
+  curly: ['error', 'multi-line'],
+  'no-unused-vars': ['error', { args: 'none', caughtErrors: 'none' }],
+  'max-len': ['error', { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+};
+
+module.exports = [
+  { ignores: ['build*/**', 'dist/**', 'node_modules/**', 'test/artifacts/**', 'test/browser/pages/generated/**'] },
+  js.configs.recommended,
+  {
+    // The shim, appended after Emscripten's factory: ES5, browser, CommonJS-aware.
+    files: ['js/jquery.comet.shim.js'],
+    languageOptions: { ecmaVersion: 5, sourceType: 'script',
+      globals: { ...globals.browser, ...globals.es2015, createCometModule: 'readonly', module: 'writable' } },
+    rules: style,
+  },
+  {
+    // Browser-side code: the demo, test pages, bench contenders.
+    files: ['web/demo.js', 'test/browser/pages/**/*.js', 'test/bench/pages/**/*.js'],
+    languageOptions: { ecmaVersion: 2020, sourceType: 'script',
+      globals: { ...globals.browser, jQuery: 'readonly', $: 'readonly', NchanSubscriber: 'readonly' } },
+    rules: style,
+  },
+  {
+    // Node: build steps, servers, test runners and tests (whose page.evaluate callbacks run in
+    // the browser, hence the browser globals too).
+    files: ['**/*.js'],
+    ignores: ['js/jquery.comet.shim.js', 'web/demo.js', 'test/browser/pages/**', 'test/bench/pages/**'],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs',
+      globals: { ...globals.node, ...globals.browser, $: 'readonly', jQuery: 'readonly' } },
+    rules: style,
+  },
+];
