@@ -1,12 +1,14 @@
 'use strict';
 // The README's quick-start example, unchanged except for where the two script files live,
-// against real nginx + Nchan on every supported jQuery; the README's curl command publishes.
+// against real nginx + Nchan on every supported jQuery; the README's curl command publishes;
+// and the README's nginx configuration, run as it stands.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { fixture, waitFor, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+const { startNchan } = require('../env/nchan.js');
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const GENERATED = path.join(__dirname, 'pages', 'generated');
@@ -57,3 +59,32 @@ for (const jq of JQUERY_VERSIONS) {
     await page.close();
   });
 }
+
+it("serves the README's nginx configuration as it stands: long-poll, multipart with more than 10 waiting, publish", async () => {
+  // Only what running under a test prefix needs is added: foreground, pid and temp paths
+  // inside the prefix, the worker's user, the port.
+  const block = codeBlock('nginx', 'load_module');
+  assert.ok(block.includes('listen 127.0.0.1:8080;'));
+  const template = block
+    .replace('events {}', '{{USER}}\ndaemon off;\npid {{PREFIX}}/nginx.pid;\nevents {}')
+    .replace('http {', 'http {\n  client_body_temp_path {{PREFIX}}/body;\n  proxy_temp_path {{PREFIX}}/proxy;')
+    .replace('listen 127.0.0.1:8080;', 'listen 127.0.0.1:{{PORT}};');
+  const server = await startNchan({ template });
+  try {
+    const poll = fetch(`${server.origin}/activity?channel=readme`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.publish('readme', '{"type":"feed","data":{"text":"hello"}}');
+    const answer = await poll;
+    assert.equal(answer.status, 200);
+    assert.equal(await answer.text(), '{"type":"feed","data":{"text":"hello"}}');
+    assert.ok(answer.headers.get('etag') && answer.headers.get('last-modified'), 'the cursor headers');
+
+    for (let i = 0; i < 15; i++) await server.publish('many', `{"type":"n","data":${i}}`);
+    const multi = await fetch(`${server.origin}/multi/many`);
+    assert.match(multi.headers.get('content-type'), /^multipart\/mixed; boundary=/);
+    const body = await multi.text();
+    assert.equal((body.match(/\{"type":"n","data":\d+\}/g) || []).length, 15, 'all 15 waiting messages in one response');
+  } finally {
+    await server.stop();
+  }
+});

@@ -42,11 +42,12 @@ function waitForPort(port, child, timeoutMs) {
   });
 }
 
-// Returns { port, origin, prefix, stop(), publish(), channelInfo(), log() }.
+// Returns { port, origin, prefix, stop(), publish(), channelInfo(), log() }. options.template
+// replaces nginx.conf.template (same placeholders).
 async function startNchan(options = {}) {
   const port = options.port || await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-nginx-'));
-  const template = fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
+  const template = options.template || fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
   const config = template.replace(/\{\{PORT\}\}/g, String(port))
     .replace(/\{\{PREFIX\}\}/g, prefix)
     .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
