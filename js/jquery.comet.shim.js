@@ -17,7 +17,8 @@
       throw new Error('jquery.comet: needs jQuery: load jquery.js before jquery.comet.js, or pass ' +
                       'jQuery to the function that require("jquery.comet") returns');
     }
-    if ($.comet) return $;
+    // Once per jQuery; an old jquery.comet plugin found there is replaced (this is its drop-in).
+    if ($.comet && $.comet._wasmClient) return $;
 
     var PREFIX = 'jquery.comet: ';
     var textDecoder = new TextDecoder('utf-8');
@@ -470,6 +471,7 @@
 
     $.comet = {
       version: '0.1.0',
+      _wasmClient: true,
       defaults: defaults,
       ready: ready,
 

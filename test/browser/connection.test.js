@@ -174,3 +174,21 @@ for (const [title, query, startsAtOnce] of [
     await page.context().close();
   });
 }
+
+it('replaces the old plugin\'s $.comet, and a second copy of the script leaves the first in place', async () => {
+  const page = await env.open('/test/replace.html');
+  assert.equal(await page.evaluate(() => window.firstComet === $.comet && $.comet._wasmClient === true), true);
+  const name = channel();
+  await page.evaluate((url) => {
+    window.got = [];
+    $(document).bind('hello.comet', (event, data) => window.got.push(data));
+    $.comet.connect(url);
+  }, `/sub/${name}`);
+  await waitForSubscribers(env, name, 1);
+  await env.publish(name, JSON.stringify({ type: 'hello', data: 'replaced' }));
+  await waitFor(page, () => window.got.length === 1);
+  assert.deepEqual(await page.evaluate(() => ({ got: window.got, old: window.oldPluginCalled || false })),
+    { got: ['replaced'], old: false });
+  assertNoPageErrors(page);
+  await page.context().close();
+});
