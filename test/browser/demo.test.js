@@ -8,7 +8,9 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const fs = require('node:fs');
 const { launchBrowser, waitFor, assertNoPageErrors } = require('./support.js');
+const { spawn } = require('node:child_process');
 const { startDemo } = require('../../web/demo-server.js');
+const { freePort } = require('../env/nchan.js');
 
 const SHOTS = path.join(__dirname, '..', 'artifacts');
 let demo;
@@ -73,4 +75,32 @@ it('shows live messages, the state and the retry countdown, and recovers from a 
   await page.screenshot({ path: path.join(SHOTS, 'demo.png') });
   assertNoPageErrors(page);
   await page.close();
+});
+
+it('`npm start`, as the README says, serves the demo and prints its URL', async () => {
+  const port = await freePort();
+  const child = spawn('npm', ['start'], { cwd: path.join(__dirname, '..', '..'), env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no demo URL within 60 s: ${out}`)), 60000);
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = out.match(/jquery\.comet demo: (http:\/\/127\.0\.0\.1:\d+\/)/);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`npm start exited (${code}): ${out}`)));
+    });
+    assert.equal(url, `http://127.0.0.1:${port}/`);
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>jquery\.comet demo<\/title>/);
+  } finally {
+    process.kill(-child.pid, 'SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  }
 });
