@@ -19,6 +19,21 @@ const char* describe(JsonError error) {
 
 namespace {
 
+// The character a one-letter JSON escape stands for (\" \\ \/ \b \f \n \r \t), or 0 for any other.
+char simple_escape(char e) {
+    switch (e) {
+        case '"': return '"';
+        case '\\': return '\\';
+        case '/': return '/';
+        case 'b': return '\b';
+        case 'f': return '\f';
+        case 'n': return '\n';
+        case 'r': return '\r';
+        case 't': return '\t';
+        default: return 0;
+    }
+}
+
 bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
@@ -99,8 +114,7 @@ bool Scanner::scan_string() {
                 pos_ += 5;
                 continue;
             }
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't')
-                return fail(JsonError::BadString);
+            if (!simple_escape(e)) return fail(JsonError::BadString);
             ++pos_;
             continue;
         }
@@ -374,64 +388,26 @@ bool json_string_equals(std::string_view raw, std::string_view key) {
         }
         if (i + 1 >= raw.size()) return false;
         char e = raw[i + 1];
-        switch (e) {
-            case '"':
-                buf[0] = '"';
-                n = 1;
-                i += 2;
-                break;
-            case '\\':
-                buf[0] = '\\';
-                n = 1;
-                i += 2;
-                break;
-            case '/':
-                buf[0] = '/';
-                n = 1;
-                i += 2;
-                break;
-            case 'b':
-                buf[0] = '\b';
-                n = 1;
-                i += 2;
-                break;
-            case 'f':
-                buf[0] = '\f';
-                n = 1;
-                i += 2;
-                break;
-            case 'n':
-                buf[0] = '\n';
-                n = 1;
-                i += 2;
-                break;
-            case 'r':
-                buf[0] = '\r';
-                n = 1;
-                i += 2;
-                break;
-            case 't':
-                buf[0] = '\t';
-                n = 1;
-                i += 2;
-                break;
-            case 'u': {
-                if (i + 6 > raw.size()) return false;
-                uint32_t cp = read_hex4(raw, i + 2);
-                i += 6;
-                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
-                    uint32_t low = read_hex4(raw, i + 2);
-                    if (low >= 0xDC00 && low <= 0xDFFF) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                        i += 6;
-                    }
+        if (char simple = simple_escape(e)) {
+            buf[0] = simple;
+            n = 1;
+            i += 2;
+        } else if (e == 'u') {
+            if (i + 6 > raw.size()) return false;
+            uint32_t cp = read_hex4(raw, i + 2);
+            i += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
+                uint32_t low = read_hex4(raw, i + 2);
+                if (low >= 0xDC00 && low <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    i += 6;
                 }
-                // A lone surrogate cannot equal any well-formed UTF-8 key.
-                if (cp >= 0xD800 && cp <= 0xDFFF) return false;
-                n = encode_utf8(cp, buf);
-                break;
             }
-            default: return false;
+            // A lone surrogate cannot equal any well-formed UTF-8 key.
+            if (cp >= 0xD800 && cp <= 0xDFFF) return false;
+            n = encode_utf8(cp, buf);
+        } else {
+            return false;
         }
         if (key.size() - k < n || key.compare(k, n, buf, n) != 0) return false;
         k += n;
