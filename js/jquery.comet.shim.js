@@ -250,6 +250,10 @@
     var connections = [];
     var byId = {};  // the connections the wasm module knows, by the id it gave them
 
+    function live(id) {
+      return hasOwn.call(byId, id) ? byId[id] : null;
+    }
+
     // What a connection can be asked to do: the numbers of bindings.cpp's Command.
     var START = 0, CLOSE = 1, GO_OFFLINE = 2, GO_ONLINE = 3, SUSPEND = 4, RESUME = 5, DESTROY = 6;
 
@@ -278,9 +282,8 @@
         // close() may run inside a handler called from this very connection: free it afterwards.
         setTimeout(function () { wasm._command(id, DESTROY); }, 0);
       }
-      this._log('log', this.url + ': ' + from + ' -> closed');
       fire('comet.close', [{ connection: this, url: this.url }]);
-      fire('comet.state', [{ connection: this, url: this.url, from: from, to: 'closed' }]);
+      this._stateChanged(from);
       return this;
     };
 
@@ -301,12 +304,17 @@
       if (this.options.debug && global.console) global.console[method](PREFIX + line);
     };
 
+    // Every change of this.state ends here: the debug line and comet.state.
+    Connection.prototype._stateChanged = function (from) {
+      this._log('log', this.url + ': ' + from + ' -> ' + this.state);
+      fire('comet.state', [{ connection: this, url: this.url, from: from, to: this.state }]);
+    };
+
     Connection.prototype._onState = function (from, to) {
       if (this._closed) return;
-      this._log('log', this.url + ': ' + from + ' -> ' + to);
       this.state = to;
       if (to === 'open') fire('comet.open', [{ connection: this, url: this.url }]);
-      fire('comet.state', [{ connection: this, url: this.url, from: from, to: to }]);
+      this._stateChanged(from);
     };
 
     Connection.prototype._onMessages = function (body, descriptors) {
@@ -434,27 +442,33 @@
           return instantiate(imports, receiveInstance, reject);
         },
         // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
+        // A call for a connection closed meanwhile is dropped.
         _cometMessages: function (id, body, descriptors) {
-          if (hasOwn.call(byId, id)) byId[id]._onMessages(body, descriptors);
+          var connection = live(id);
+          if (connection) connection._onMessages(body, descriptors);
         },
         _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
-          if (!hasOwn.call(byId, id)) return;
+          var connection = live(id);
+          if (!connection) return;
           var responseText = body ? decodeText(body, 0, body.length) : '';
-          byId[id]._onReport(status, textStatus, errorThrown, detail, retryIn,
-                             makeXhrLike(status, statusText, headers, responseText));
+          connection._onReport(status, textStatus, errorThrown, detail, retryIn,
+                               makeXhrLike(status, statusText, headers, responseText));
         },
         _cometState: function (id, from, to) {
-          if (hasOwn.call(byId, id)) byId[id]._onState(from, to);
+          var connection = live(id);
+          if (connection) connection._onState(from, to);
         },
         // Only for connections with `debug: true`.
         _cometRequest: function (id, method, url, headers) {
-          if (hasOwn.call(byId, id)) byId[id]._log('log', method + ' ' + url + (headers ? ' (' + headers + ')' : ''));
+          var connection = live(id);
+          if (connection) connection._log('log', method + ' ' + url + (headers ? ' (' + headers + ')' : ''));
         },
         _cometResponse: function (id, status, bytes) {
-          if (!hasOwn.call(byId, id)) return;
-          var connection = byId[id];
-          connection._log('log', connection.url + ': ' + (status ? 'HTTP ' + status + ', ' + bytes + ' bytes'
-                                                                  : 'no HTTP response (network failure)'));
+          var connection = live(id);
+          if (connection) {
+            connection._log('log', connection.url + ': ' + (status ? 'HTTP ' + status + ', ' + bytes + ' bytes'
+                                                                    : 'no HTTP response (network failure)'));
+          }
         }
       }).then(resolve, reject);
     }).then(function (instance) {

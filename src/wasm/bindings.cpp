@@ -8,6 +8,7 @@
 #include <emscripten/em_js.h>
 #include <emscripten/emmalloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -23,10 +24,10 @@ namespace {
 std::vector<std::unique_ptr<comet::FetchConnection>> connections;
 uint32_t last_id = 0;
 
-comet::FetchConnection* find(uint32_t id) {
-    for (auto& connection : connections)
-        if (connection->id() == id) return connection.get();
-    return nullptr;
+std::vector<std::unique_ptr<comet::FetchConnection>>::iterator find(uint32_t id) {
+    return std::find_if(
+        connections.begin(), connections.end(),
+        [id](const std::unique_ptr<comet::FetchConnection>& connection) { return connection->id() == id; });
 }
 
 // The arguments are the shim's settled, validated options; an empty data_attr means null.
@@ -54,8 +55,9 @@ uint32_t open_connection(std::string url, std::string method, double timeout, do
 enum Command { Start, Close, GoOffline, GoOnline, Suspend, Resume, Destroy };
 
 void command(uint32_t id, int what) {
-    comet::FetchConnection* connection = find(id);
-    if (!connection) return;
+    auto found = find(id);
+    if (found == connections.end()) return;
+    comet::FetchConnection* connection = found->get();
     switch (what) {
         case Start: connection->start(); break;
         case Close: connection->close(); break;
@@ -63,15 +65,8 @@ void command(uint32_t id, int what) {
         case GoOnline: connection->go_online(); break;
         case Suspend: connection->suspend(); break;
         case Resume: connection->resume(); break;
-        case Destroy:
-            // Only ever called from a timer, never from inside this connection's own callbacks.
-            for (auto it = connections.begin(); it != connections.end(); ++it) {
-                if (it->get() == connection) {
-                    connections.erase(it);
-                    break;
-                }
-            }
-            break;
+        // Only ever called from a timer, never from inside this connection's own callbacks.
+        case Destroy: connections.erase(found); break;
     }
 }
 
