@@ -48,6 +48,9 @@
   }
 
   var connection = $.comet.connect('/activity?channel=demo', {
+    // Backoff capped at 10 s instead of 30 s, so the recovery after "misbehave" (8 s of
+    // failures) is seen within about 18 s at worst.
+    maxRetryDelay: 10000,
     onError: function (xhr, textStatus, error) {
       errors++;
       $('#errors').text(errors);

@@ -54,7 +54,8 @@ it('shows live messages, the state and the retry countdown, and recovers from a 
   await demo.nchan.publish('demo', JSON.stringify({ type: 'chat', data: { text: 'published while it misbehaved' } }));
   assert.ok(Number(await text(page, '#errors')) >= 1);
 
-  // Recovery: open again, and the message published meanwhile arrives.
+  // Recovery: open again, and the message published meanwhile arrives: at most the 8 s of
+  // trouble plus the demo's 10 s backoff cap after it.
   await waitFor(page, () => [...document.querySelectorAll('#feed .text')].some((el) => el.textContent === 'published while it misbehaved'),
     undefined, 30000);
   await waitFor(page, () => document.getElementById('status').textContent === 'open');
