@@ -22,10 +22,12 @@ before(async () => {
   [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, encoding: 'utf8' }));
   // An empty project that installs the tarball; jQuery (a peer dependency) and the jQuery
   // types come from this repository's own node_modules, so the test needs no registry.
+  // --legacy-peer-deps: npm would otherwise fetch jquery's metadata for the peer dependency,
+  // which a fresh machine's cache does not hold (`npm ci` caches only the locked tarballs).
   project = path.join(scratch, 'project');
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', path.join(scratch, packed.filename)],
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', '--legacy-peer-deps', path.join(scratch, packed.filename)],
     { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
   // After the install, which would remove them as extraneous.
   for (const [from, to] of [['jquery3', 'jquery'], ['@types/jquery', '@types/jquery'], ['@types/sizzle', '@types/sizzle']]) {
