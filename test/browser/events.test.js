@@ -120,6 +120,78 @@ for (const jq of JQUERY_VERSIONS) {
       assertNoPageErrors(page);
       await page.context().close();
     });
+
+    it('hands listeners the event object jQuery\'s triggerHandler would, and calls no document.on<type> property', async () => {
+      const page = await env.harness(jq);
+      await record(page);
+      const name = channel();
+      const types = ['feed', 'keydown', 'readystatechange', 'visibilitychange', 'selectionchange', 'copy'];
+      await page.evaluate(([url, types]) => {
+        window.propertyCalls = [];
+        for (const type of types) document['on' + type] = () => window.propertyCalls.push(type);
+        document.oncomet = () => window.propertyCalls.push('comet');
+        // What a handler can observe of its event, for a message and for jQuery's own triggerHandler.
+        const describe = (event, args) => ({
+          type: event.type, namespace: event.namespace, isTrigger: event.isTrigger,
+          target: event.target === document, currentTarget: event.currentTarget === document,
+          delegateTarget: event.delegateTarget === document, result: event.result, data: event.data,
+          isJQueryEvent: event instanceof $.Event, timeStamp: typeof event.timeStamp,
+          rnamespace: String(event.rnamespace), handleObj: event.handleObj.origType + '.' + event.handleObj.namespace,
+          defaultPrevented: event.isDefaultPrevented(), propagationStopped: event.isPropagationStopped(),
+          args: args.length,
+        });
+        window.observed = { feed: [], message: [] };
+        $(document).on('feed.comet', { bound: 'feed' }, function (event) { window.observed.feed.push(describe(event, arguments)); });
+        $(document).on('comet.message', { bound: 'all' }, function (event) { window.observed.message.push(describe(event, arguments)); });
+        $.comet.connect(url);
+      }, [`/sub/${name}`, types]);
+      for (const type of types) await env.publish(name, JSON.stringify({ type, data: 1 }));
+      await waitFor(page, (n) => window.seen.length === n, types.length);
+      const result = await page.evaluate(() => {
+        const fromComet = { feed: window.observed.feed[0], message: window.observed.message[0] };
+        $(document).triggerHandler('feed.comet', [1, 'feed']);
+        $(document).triggerHandler('comet.message', [1, 'feed']);
+        const fromJQuery = { feed: window.observed.feed[1], message: window.observed.message[window.observed.message.length - 1] };
+        return { fromComet, fromJQuery, propertyCalls: window.propertyCalls.slice(), feeds: window.observed.feed.length };
+      });
+      assert.deepEqual(result.fromComet, result.fromJQuery);
+      assert.equal(result.fromComet.feed.type, 'feed');
+      assert.equal(result.fromComet.message.namespace, 'message');
+      assert.deepEqual(result.fromComet.feed.data, { bound: 'feed' });
+      assert.equal(result.feeds, 2, 'one feed message and the triggerHandler call');
+      // triggerHandler itself calls document.onfeed and document.oncomet; the messages did not.
+      assert.deepEqual(result.propertyCalls, ['feed', 'comet']);
+      assertNoPageErrors(page);
+      await page.context().close();
+    });
+
+    it('goes on after a handler throws: the rest of the batch, the other events and the connection; the page sees the error', async () => {
+      const page = await env.harness(jq);
+      await record(page);
+      const name = channel();
+      // Three messages wait before the page connects: its first response carries all three.
+      for (let i = 1; i <= 3; i++) await env.publish(name, JSON.stringify({ type: 'feed', data: i }));
+      await page.evaluate((url) => {
+        window.feed = [];
+        $(document).bind('feed.comet', (event, data) => {
+          window.feed.push(data);
+          if (data === 2) throw new Error('handler bug ' + data);
+        });
+        $.comet.connect(url);
+      }, `/multi/${name}`);
+      await waitFor(page, () => window.seen.length === 3);
+      await env.publish(name, JSON.stringify({ type: 'feed', data: 4 }));
+      await waitFor(page, () => window.seen.length === 4);
+      await env.publish(name, JSON.stringify({ type: 'feed', data: 5 }));
+      await waitFor(page, () => window.seen.length === 5);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const result = await page.evaluate(() => ({ feed: window.feed, seen: window.seen.map((m) => m.data), state: $.comet.connections()[0].state }));
+      assert.deepEqual(result.feed, [1, 2, 3, 4, 5]);
+      assert.deepEqual(result.seen, [1, 2, 3, 4, 5], 'comet.message saw every message, the one whose feed handler threw included');
+      assert.equal(result.state, 'open');
+      assert.deepEqual(page.errors, ['handler bug 2'], 'the error reached the page, once');
+      await page.context().close();
+    });
   });
 }
 
