@@ -44,6 +44,42 @@ int hex_value(unsigned char c) {
     return -1;
 }
 
+enum class Container : uint8_t { Array, Object };
+
+// The containers open at the current position, innermost last, each with the offset where it
+// began. Messages nest a few levels deep, so the first kInline levels live inside the scanner
+// and a scan allocates nothing; deeper documents (any depth, as JSON.parse allows) spill to
+// the heap.
+class OpenContainers {
+  public:
+    struct Entry {
+        Container kind;
+        uint32_t start;
+    };
+    void push(Entry entry) {
+        if (size_ < kInline) {
+            inline_[size_] = entry;
+        } else {
+            spill_.push_back(entry);
+        }
+        ++size_;
+    }
+    void pop() {
+        --size_;
+        if (size_ >= kInline) spill_.pop_back();
+    }
+    const Entry& top() const { return size_ > kInline ? spill_.back() : inline_[size_ - 1]; }
+    const Entry& bottom() const { return inline_[0]; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+
+  private:
+    static constexpr size_t kInline = 16;
+    Entry inline_[kInline];
+    std::vector<Entry> spill_;
+    size_t size_ = 0;
+};
+
 class Scanner {
   public:
     Scanner(std::string_view text, std::string_view type_key, std::string_view data_key)
@@ -52,7 +88,6 @@ class Scanner {
     JsonScan run();
 
   private:
-    enum class Container : uint8_t { Array, Object };
     enum class Member : uint8_t { Other, Type, Data };
 
     void skip_ws() {
@@ -80,7 +115,7 @@ class Scanner {
     size_t pos_;
     std::string_view type_key_;
     std::string_view data_key_;
-    std::vector<Container> stack_;
+    OpenContainers open_;
     JsonScan result_;
     // Bookkeeping for the member of the top-level object being scanned.
     Member member_ = Member::Other;
@@ -166,15 +201,15 @@ bool Scanner::begin_value(bool& opened_container) {
     bool ok;
     switch (peek()) {
         case '{':
+            open_.push({Container::Object, static_cast<uint32_t>(pos_)});
             ++pos_;
-            stack_.push_back(Container::Object);
             opened_container = true;
             kind = JsonKind::Object;
             ok = true;
             break;
         case '[':
+            open_.push({Container::Array, static_cast<uint32_t>(pos_)});
             ++pos_;
-            stack_.push_back(Container::Array);
             opened_container = true;
             kind = JsonKind::Array;
             ok = true;
@@ -204,7 +239,7 @@ bool Scanner::begin_value(bool& opened_container) {
             }
     }
     // Depth 0 is the document; depth 1 (after a top-level '{' was opened) is a member.
-    size_t depth_of_value = stack_.size() - (opened_container ? 1 : 0);
+    size_t depth_of_value = open_.size() - (opened_container ? 1 : 0);
     if (depth_of_value == 0) result_.kind = kind;
     if (depth_of_value == 1) member_kind_ = kind;
     return ok;
@@ -213,7 +248,7 @@ bool Scanner::begin_value(bool& opened_container) {
 void Scanner::value_finished(uint32_t start) {
     // Called when a value that began at `start` has been completely scanned and the stack is
     // back at the depth where it began.
-    if (stack_.size() == 1 && stack_.front() == Container::Object && member_ != Member::Other) {
+    if (open_.size() == 1 && open_.bottom().kind == Container::Object && member_ != Member::Other) {
         Span span{start, static_cast<uint32_t>(pos_ - start)};
         if (member_ == Member::Type) {
             result_.has_type = true;
@@ -238,13 +273,8 @@ JsonScan Scanner::run() {
         return result_;
     }
     uint32_t doc_start = static_cast<uint32_t>(pos_);
-    // Start offsets of open containers, parallel to stack_, so a finished container knows
-    // where it began.
-    std::vector<uint32_t> starts;
     bool opened = false;
-    uint32_t value_start = static_cast<uint32_t>(pos_);
     if (!begin_value(opened)) return result_;
-    if (opened) starts.push_back(value_start);
 
     // Invariant at the top of the loop: either a container was just opened (expecting its
     // first element or its close), or a value was just completed.
@@ -252,21 +282,20 @@ JsonScan Scanner::run() {
     for (;;) {
         if (!just_opened) {
             // A value is complete at the current depth.
-            if (stack_.empty()) break;
+            if (open_.empty()) break;
         }
         skip_ws();
         if (at_end()) {
             fail(JsonError::UnexpectedEnd);
             return result_;
         }
-        Container top = stack_.back();
+        Container top = open_.top().kind;
         unsigned char c = peek();
         bool closes = (top == Container::Array && c == ']') || (top == Container::Object && c == '}');
         if (closes) {
             ++pos_;
-            stack_.pop_back();
-            uint32_t start = starts.back();
-            starts.pop_back();
+            uint32_t start = open_.top().start;
+            open_.pop();
             value_finished(start);
             just_opened = false;
             continue;
@@ -290,7 +319,7 @@ JsonScan Scanner::run() {
             }
             size_t key_start = pos_ + 1;
             if (!scan_string()) return result_;
-            if (stack_.size() == 1) {
+            if (open_.size() == 1) {
                 std::string_view raw = text_.substr(key_start, pos_ - 1 - key_start);
                 // Both keys are checked: when they are equal, type wins, as the original
                 // read them independently and the same member serves both.
@@ -314,15 +343,14 @@ JsonScan Scanner::run() {
             ++pos_;
             skip_ws();
         }
-        value_start = static_cast<uint32_t>(pos_);
-        size_t depth_before = stack_.size();
+        uint32_t value_start = static_cast<uint32_t>(pos_);
+        size_t depth_before = open_.size();
         if (!begin_value(opened)) return result_;
         if (opened) {
-            starts.push_back(value_start);
             just_opened = true;
         } else {
             just_opened = false;
-            if (stack_.size() == depth_before) value_finished(value_start);
+            if (open_.size() == depth_before) value_finished(value_start);
         }
     }
     skip_ws();
