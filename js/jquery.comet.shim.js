@@ -182,8 +182,10 @@
     }
 
     // ---------------------------------------------------------------------------------------
-    // Decoding a batch: descriptors are [flags, typeOffset, typeLength, dataOffset, dataLength]
-    // per message, offsets into the body. Flags: 1 JSON data, 2 string type, 4 number/true type.
+    // Decoding a batch: `messages` is [flags, typeOffset, typeLength, dataOffset, dataLength]
+    // per message, offsets into the body (flags: 1 JSON data, 2 string type, 4 number/true
+    // type); `values` is the JSON messages' type and data values gathered by the core into one
+    // JSON array, [type, data, type, data, ...], parsed with a single JSON.parse.
 
     function decodeText(body, offset, length) {
       return textDecoder.decode(body.subarray(offset, offset + length));
@@ -200,17 +202,19 @@
       return function (offset, length) { return decodeText(body, offset, length); };
     }
 
-    function decodeType(text, flags, offset, length) {
-      if (flags & 2) {
-        var raw = text(offset, length);
-        var type = raw.indexOf('\\') < 0 ? raw.slice(1, -1) : JSON.parse(raw);
-        return type === '' ? null : type;
+    // The type a message's type value names: a non-empty string, or a number or true as a
+    // string; anything else leaves it untyped (the original ignored a falsy type).
+    function typeOf(value) {
+      return typeof value === 'string' ? value || null : value ? String(value) : null;
+    }
+
+    function gatheredValues(values) {
+      if (!values.length) return null;
+      try {
+        return JSON.parse(textDecoder.decode(values));
+      } catch (error) {
+        return null;  // the core and JSON.parse disagree somewhere: each message on its own
       }
-      if (flags & 4) {
-        var scalar = JSON.parse(text(offset, length));
-        return scalar ? String(scalar) : null;  // the original ignored a falsy type
-      }
-      return null;
     }
 
     function parseHeaders(block) {
@@ -326,19 +330,32 @@
       this._stateChanged(from);
     };
 
-    Connection.prototype._onMessages = function (body, descriptors) {
+    Connection.prototype._onMessages = function (body, messages, values) {
       // Decode the whole batch before any handler runs: the views point into wasm memory.
-      var count = descriptors.length / 5;
-      var text = batchText(body);
+      var count = messages.length / 5;
+      var gathered = gatheredValues(values);
+      var text = null;
       var datas = new Array(count);
       var types = new Array(count);
       var failures = [];
-      for (var i = 0, d = 0; i < count; i++, d += 5) {
-        var flags = descriptors[d];
-        var raw = text(descriptors[d + 3], descriptors[d + 4]);
+      for (var i = 0, d = 0, v = 0; i < count; i++, d += 5) {
+        var flags = messages[d];
+        if ((flags & 1) && gathered) {
+          types[i] = typeOf(gathered[v]);
+          datas[i] = gathered[v + 1];
+          v += 2;
+          continue;
+        }
+        text = text || batchText(body);
+        var raw = text(messages[d + 3], messages[d + 4]);
+        if (!(flags & 1)) {
+          types[i] = null;
+          datas[i] = raw;
+          continue;
+        }
         try {
-          datas[i] = (flags & 1) ? JSON.parse(raw) : raw;
-          types[i] = decodeType(text, flags, descriptors[d + 1], descriptors[d + 2]);
+          datas[i] = JSON.parse(raw);
+          types[i] = flags & 6 ? typeOf(JSON.parse(text(messages[d + 1], messages[d + 2]))) : null;
         } catch (error) {
           // The core validated this JSON; reaching here means the two disagree. Report, skip.
           types[i] = undefined;
@@ -452,9 +469,9 @@
         },
         // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
         // A call for a connection closed meanwhile is dropped.
-        _cometMessages: function (id, body, descriptors) {
+        _cometMessages: function (id, body, messages, values) {
           var connection = live(id);
-          if (connection) connection._onMessages(body, descriptors);
+          if (connection) connection._onMessages(body, messages, values);
         },
         _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
           var connection = live(id);

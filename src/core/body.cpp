@@ -20,11 +20,10 @@ std::string_view strip_bom(std::string_view s) {
 Span shifted(Span span, uint32_t by) { return Span{span.offset + by, span.length}; }
 
 // Decodes one message (a whole plain body or one part) found at `piece` inside `body`.
-void decode_one(std::string_view body, std::string_view piece, std::string_view media_type,
-                const Extraction& extraction, size_t part_number, DecodedBody& out) {
+void decode_one(std::string_view body, std::string_view piece, bool declared_json, const Extraction& extraction,
+                size_t part_number, DecodedBody& out) {
     piece = strip_bom(piece);
     uint32_t base = span_of(body, piece).offset;
-    bool declared_json = is_json_media_type(media_type);
     if (declared_json || looks_like_json(piece)) {
         JsonScan scan = scan_json(piece, extraction.type_attr, extraction.data_attr);
         if (scan.ok()) {
@@ -61,18 +60,47 @@ void decode_one(std::string_view body, std::string_view piece, std::string_view 
 
 }  // namespace
 
+void gather_json_values(std::string_view body, const std::vector<Message>& messages, std::string& out) {
+    size_t size = 0;
+    for (const Message& message : messages)
+        if (message.flags & kMessageJson) size += message.type.length + message.data.length + 6;
+    if (size == 0) return;
+    out.reserve(out.size() + size + 2);
+    char separator = '[';
+    for (const Message& message : messages) {
+        if (!(message.flags & kMessageJson)) continue;
+        out += separator;
+        separator = ',';
+        if (message.flags & (kTypeString | kTypeScalar)) {
+            out.append(message.type.in(body));
+        } else {
+            out.append("null");
+        }
+        out += ',';
+        out.append(message.data.in(body));
+    }
+    out += ']';
+}
+
 void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out) {
     ContentType type = parse_content_type(content_type);
     if (!is_multipart_mixed(type.media_type)) {
-        decode_one(body, body, type.media_type, extraction, 0, out);
+        decode_one(body, body, is_json_media_type(type.media_type), extraction, 0, out);
         return;
     }
     std::vector<Part> parts;
     MultipartResult split = split_multipart(body, type.boundary, parts);
     out.messages.reserve(out.messages.size() + parts.size());
+    // The parts of one response nearly always share one Content-Type: read it once.
+    std::string_view previous_type;
+    bool previous_json = false;
     for (size_t i = 0; i < parts.size(); ++i) {
-        std::string_view part_type = parse_content_type(parts[i].content_type.in(body)).media_type;
-        decode_one(body, parts[i].body.in(body), part_type, extraction, i + 1, out);
+        std::string_view part_type = parts[i].content_type.in(body);
+        if (i == 0 || part_type != previous_type) {
+            previous_type = part_type;
+            previous_json = is_json_media_type(parse_content_type(part_type).media_type);
+        }
+        decode_one(body, parts[i].body.in(body), previous_json, extraction, i + 1, out);
     }
     if (!split.ok()) {
         BodyProblem problem;

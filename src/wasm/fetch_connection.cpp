@@ -20,11 +20,15 @@ EM_JS(void, comet_abort_xhr, (uint32_t id), {
 // The calls back to the shim, which puts _cometMessages, _cometReport and _cometState on the
 // module object before the module starts. Byte ranges arrive as views into wasm memory that
 // stay valid only while the call lasts (a handler could grow memory and detach them), so the
-// shim decodes them before it runs any handler.
+// shim decodes them before it runs any handler. A batch is the body, its messages (five
+// words each, see body.hpp) and their JSON values gathered into one array (may be empty).
 EM_JS(void, comet_js_messages,
-      (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* descriptors, uint32_t count), {
+      (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* messages, uint32_t count,
+       const uint8_t* values, uint32_t values_length),
+      {
           Module['_cometMessages'](id, HEAPU8.subarray(body, body + length),
-                                   HEAPU32.subarray(descriptors >> 2, (descriptors >> 2) + count));
+                                   HEAPU32.subarray(messages >> 2, (messages >> 2) + count * 5),
+                                   HEAPU8.subarray(values, values + values_length));
       });
 
 EM_JS(void, comet_js_report,
@@ -221,21 +225,14 @@ void FetchConnection::arm_timer() {
 }
 
 void FetchConnection::deliver(const Deliver& deliver, const Response& response) {
-    // One allocation per batch, freed with it: nothing stays at a high-water mark.
-    std::vector<uint32_t> descriptors;
-    descriptors.reserve(deliver.messages.size() * 5);
-    for (const Message& message : deliver.messages) {
-        descriptors.push_back(message.flags);
-        descriptors.push_back(message.type.offset);
-        descriptors.push_back(message.type.length);
-        descriptors.push_back(message.data.offset);
-        descriptors.push_back(message.data.length);
-    }
-    // One crossing per response: the shim decodes every message from these views before it
-    // calls any handler (a handler could grow memory and detach them).
-    comet_js_messages(id_, reinterpret_cast<const uint8_t*>(response.body.data()),
-                      static_cast<uint32_t>(response.body.size()), descriptors.data(),
-                      static_cast<uint32_t>(descriptors.size()));
+    // One crossing per response. The values buffer lives for this call only: nothing stays
+    // behind at a high-water mark.
+    std::string values;
+    gather_json_values(response.body, deliver.messages, values);
+    comet_js_messages(
+        id_, reinterpret_cast<const uint8_t*>(response.body.data()), static_cast<uint32_t>(response.body.size()),
+        reinterpret_cast<const uint32_t*>(deliver.messages.data()), static_cast<uint32_t>(deliver.messages.size()),
+        reinterpret_cast<const uint8_t*>(values.data()), static_cast<uint32_t>(values.size()));
 }
 
 void FetchConnection::report(const Report& report, const Response* response) {

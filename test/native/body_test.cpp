@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace comet {
 namespace {
@@ -155,7 +156,7 @@ TEST(DecodeBody, UndeclaredJsonLookingInvalidBodyIsText) {
         DecodedBody out = decode("text/plain", body);
         EXPECT_TRUE(out.problems.empty());
         ASSERT_EQ(out.messages.size(), 1u);
-        EXPECT_EQ(out.messages[0].flags, 0);
+        EXPECT_EQ(out.messages[0].flags, 0u);
         EXPECT_EQ(out.messages[0].data.in(body), body);
     }
 }
@@ -168,7 +169,7 @@ TEST(DecodeBody, UndeclaredScalarsStayText) {
         std::string body = text;
         DecodedBody out = decode("text/plain", body);
         ASSERT_EQ(out.messages.size(), 1u);
-        EXPECT_EQ(out.messages[0].flags, 0);
+        EXPECT_EQ(out.messages[0].flags, 0u);
         EXPECT_EQ(out.messages[0].data.in(body), body);
     }
 }
@@ -178,7 +179,7 @@ TEST(DecodeBody, TextPlainIsText) {
     DecodedBody out = decode("text/plain; charset=utf-8", body);
     EXPECT_TRUE(out.problems.empty());
     ASSERT_EQ(out.messages.size(), 1u);
-    EXPECT_EQ(out.messages[0].flags, 0);
+    EXPECT_EQ(out.messages[0].flags, 0u);
     EXPECT_EQ(out.messages[0].type.length, 0u);
     EXPECT_EQ(out.messages[0].data.in(body), body);
 }
@@ -190,7 +191,7 @@ TEST(DecodeBody, EmptyBodyWithoutJsonTypeIsAnEmptyTextMessage) {
         DecodedBody out = decode(type, "");
         EXPECT_TRUE(out.problems.empty());
         ASSERT_EQ(out.messages.size(), 1u);
-        EXPECT_EQ(out.messages[0].flags, 0);
+        EXPECT_EQ(out.messages[0].flags, 0u);
         EXPECT_EQ(out.messages[0].data.length, 0u);
     }
 }
@@ -234,7 +235,7 @@ TEST(DecodeBody, DeclaredJsonProblemOffsetCountsTheByteOrderMark) {
 TEST(DecodeBody, TypeFlagsFollowTheTypeToken) {
     struct Row {
         const char* token;
-        uint8_t flags;
+        uint32_t flags;
     };
     const Row rows[] = {
         {R"("s")", kMessageJson | kTypeString},
@@ -279,12 +280,12 @@ TEST(DecodeBody, MultipartDeliversEveryPartInOrderByItsOwnType) {
     EXPECT_EQ(out.messages[0].flags, kMessageJson | kTypeString);
     EXPECT_EQ(out.messages[0].type.in(body), R"("a")");
     EXPECT_EQ(out.messages[0].data.in(body), "1");
-    EXPECT_EQ(out.messages[1].flags, 0);
+    EXPECT_EQ(out.messages[1].flags, 0u);
     EXPECT_EQ(out.messages[1].data.in(body), "plain words");
     EXPECT_EQ(out.messages[2].flags, kMessageJson | kTypeString);
     EXPECT_EQ(out.messages[2].type.in(body), R"("b")");
     EXPECT_EQ(out.messages[2].data.in(body), "2");
-    EXPECT_EQ(out.messages[3].flags, 0);
+    EXPECT_EQ(out.messages[3].flags, 0u);
     EXPECT_EQ(out.messages[3].data.in(body), "no type, just text");
     EXPECT_EQ(out.messages[4].flags, kMessageJson);
     EXPECT_EQ(out.messages[4].data.in(body), R"(["looks","like","json"])");
@@ -357,6 +358,54 @@ TEST(DecodeBody, AppendsToWhatIsAlreadyThere) {
     out.clear();
     EXPECT_TRUE(out.messages.empty());
     EXPECT_TRUE(out.problems.empty());
+}
+
+std::string gathered(std::string_view content_type, std::string_view body, const Extraction& extraction = {}) {
+    DecodedBody out = decode(content_type, body, extraction);
+    std::string values;
+    gather_json_values(body, out.messages, values);
+    return values;
+}
+
+TEST(GatherJsonValues, TypeThenDataForEveryJsonMessageAndNothingForText) {
+    std::string body = part("application/json", R"({"type":"a","data":{"x":[1,2]}})") + part("text/plain", "words") +
+                       part("", R"({"type":7,"data":"seven"})") + part("", R"({"type":true,"data":null})") +
+                       part("", R"({"type":false,"data":0})") + part("", R"({"data":"untyped"})") +
+                       part("", R"(["a","b"])") + close_delimiter();
+    std::string expected = R"(["a",{"x":[1,2]},7,"seven",true,null,null,0,null,"untyped",null,["a","b"]])";
+    EXPECT_EQ(gathered(kMultipartType, body), expected);
+}
+
+TEST(GatherJsonValues, KeepsTokensAsTheyAreEscapesAndWhitespaceIncluded) {
+    std::string body = "{ \"type\" : \"f\\u00e9ed\\n\" , \"data\" : [ 1 , \"\\\"\" ] }";
+    EXPECT_EQ(gathered("application/json", body), "[\"f\\u00e9ed\\n\",[ 1 , \"\\\"\" ]]");
+}
+
+TEST(GatherJsonValues, WholeMessageWhenThereIsNoDataKey) {
+    std::string body = R"({"type":"t","payload":1})";
+    Extraction whole;
+    whole.data_attr = "";
+    EXPECT_EQ(gathered("application/json", body, whole), R"(["t",{"type":"t","payload":1}])");
+    EXPECT_EQ(gathered("application/json", body), R"(["t",{"type":"t","payload":1}])");
+}
+
+TEST(GatherJsonValues, EmptyWhenNoMessageIsJson) {
+    EXPECT_EQ(gathered("text/plain", "just text"), "");
+    EXPECT_EQ(gathered(kMultipartType, part("", "one") + part("text/plain", "two") + close_delimiter()), "");
+    EXPECT_EQ(gathered("application/json", "{broken"), "");
+}
+
+TEST(GatherJsonValues, MessagesAreFiveWordsForJavaScript) {
+    std::vector<Message> messages(2);
+    messages[1].flags = kMessageJson | kTypeString;
+    messages[1].type = Span{10, 3};
+    messages[1].data = Span{20, 4};
+    const auto* words = reinterpret_cast<const uint32_t*>(messages.data());
+    EXPECT_EQ(words[5], kMessageJson | kTypeString);
+    EXPECT_EQ(words[6], 10u);
+    EXPECT_EQ(words[7], 3u);
+    EXPECT_EQ(words[8], 20u);
+    EXPECT_EQ(words[9], 4u);
 }
 
 }  // namespace

@@ -279,7 +279,7 @@ TEST(Poller, SuccessOpensAndSendsTheNextRequestWithTheCursorBeforeDelivering) {
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
     Deliver deliver = take<Deliver>(poller);
     ASSERT_EQ(deliver.messages.size(), 1u);
-    EXPECT_EQ(deliver.messages[0].flags, 0);
+    EXPECT_EQ(deliver.messages[0].flags, 0u);
     EXPECT_EQ(deliver.messages[0].data.in(body), "hello");
     EXPECT_NO_ACTIONS(poller);
 
