@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 // emscripten_fetch_close() does not abort the XHR underneath (see the Emscripten notes): the
@@ -15,6 +16,18 @@
 EM_JS(void, comet_abort_xhr, (uint32_t id), {
     var xhr = Fetch.xhrs[id - 1];
     if (xhr) xhr.abort();
+});
+
+// The response's header block, NUL-terminated in memory the caller frees. Emscripten's
+// emscripten_fetch_get_response_headers_length and _get_response_headers each call
+// getAllResponseHeaders(); this calls it once per response.
+EM_JS(char*, comet_response_headers, (uint32_t id), {
+    var xhr = Fetch.xhrs[id - 1];
+    var text = xhr ? xhr.getAllResponseHeaders() : "";
+    var size = lengthBytesUTF8(text) + 1;
+    var block = _malloc(size);
+    stringToUTF8(text, block, size);
+    return block;
 });
 
 // The calls back to the shim, which puts _cometMessages, _cometReport and _cometState on the
@@ -108,10 +121,9 @@ void FetchConnection::on_fetch_progress(emscripten_fetch_t* fetch) {
 }
 
 void FetchConnection::read_headers(emscripten_fetch_t* fetch) {
-    size_t length = emscripten_fetch_get_response_headers_length(fetch);
-    headers_.assign(length, '\0');
-    if (length) emscripten_fetch_get_response_headers(fetch, headers_.data(), length);
-    while (!headers_.empty() && headers_.back() == '\0') headers_.pop_back();
+    char* block = comet_response_headers(fetch->id);
+    headers_.assign(block);
+    std::free(block);
 }
 
 void FetchConnection::on_timer(void* self) {
@@ -211,7 +223,10 @@ void FetchConnection::abort_fetch() {
 
 void FetchConnection::arm_timer() {
     std::optional<Millis> deadline = poller_.next_deadline();
-    if (deadline && *deadline == timer_at_ && timer_id_) return;
+    // A timer that fires no later than the deadline can stay: if it fires early, the Poller
+    // finds nothing due and this arms the rest. Every response moves the request deadline a
+    // little later; re-arming for each would cost a clearTimeout and a setTimeout per message.
+    if (deadline && timer_id_ && timer_at_ <= *deadline) return;
     if (timer_id_) {
         emscripten_clear_timeout(timer_id_);
         timer_id_ = 0;
