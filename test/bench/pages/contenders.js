@@ -118,6 +118,16 @@
                latencies: latencies, missing: missing,
                cometState: connections.length ? connections[0].state : null };
     },
+    // When the last response from `path` (a channel's URL path) was wholly in the page, by the
+    // browser's Resource Timing: what the server and the network took, before any client
+    // code could look at it.
+    responseEnd: function (path) {
+      var end = 0;
+      performance.getEntriesByType('resource').forEach(function (entry) {
+        if (entry.name.indexOf(path) >= 0) end = Math.max(end, performance.timeOrigin + entry.responseEnd);
+      });
+      return end;
+    },
     count: function () { return ids.length + counted; },
     countOnly: function () {
       countOnly = true;
