@@ -26,6 +26,8 @@ class Backoff {
     Millis slow_delay();
     // The largest delay() can return for `failures`.
     Millis ceiling(uint32_t failures) const;
+    // The smallest delay() can return: a tenth of the first step, at least 1 ms.
+    Millis floor() const { return ceiling(1) / 10 < 1 ? 1 : ceiling(1) / 10; }
 
   private:
     uint64_t next_random();

@@ -157,7 +157,11 @@ constexpr Millis kMaxRetryAfter = 3600 * 1000;
 }  // namespace
 
 Poller::Poller(PollerConfig config)
-    : config_(std::move(config)), backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {}
+    : config_(std::move(config)),
+      cursor_(config_.cursor),
+      backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {
+    if (config_.urls.empty()) config_.urls.emplace_back();
+}
 
 std::optional<Millis> Poller::next_deadline() const {
     if (state_ == State::Waiting) return retry_at_;
@@ -263,18 +267,19 @@ void Poller::send_request(Millis now) {
     in_flight_ = true;
     ++request_id_;
     request_deadline_ = now + config_.timeout;
-    StartRequest request{request_id_, config_.method, config_.url, {}};
-    if (etag_.empty() && !config_.cache_buster.empty()) {
-        request.url += config_.url.find('?') == std::string::npos ? "?_=" : "&_=";
+    StartRequest request{request_id_, config_.method, url(), {}};
+    if (cursor_.etag.empty() && !config_.cache_buster.empty()) {
+        request.url += request.url.find('?') == std::string::npos ? "?_=" : "&_=";
         request.url += config_.cache_buster;
         request.url += '-';
         request.url += std::to_string(request_id_);
     }
     // Nchan answers If-Modified-Since without If-None-Match with 400, so the pair travels
     // together or the date stays home.
-    if (!etag_.empty()) {
-        request.headers.push_back(Header{"If-None-Match", etag_});
-        if (!last_modified_.empty()) request.headers.push_back(Header{"If-Modified-Since", last_modified_});
+    if (!cursor_.etag.empty()) {
+        request.headers.push_back(Header{"If-None-Match", cursor_.etag});
+        if (!cursor_.last_modified.empty())
+            request.headers.push_back(Header{"If-Modified-Since", cursor_.last_modified});
     }
     actions_.push_back(std::move(request));
 }
@@ -302,8 +307,8 @@ void Poller::deliver(Millis now, const Response& response) {
         report.status = response.status;
         report.text_status = TextStatus::ParserError;
         report.error_thrown = problem.detail;
-        report.detail = config_.method + " " + config_.url + ": " + problem.detail +
-                        "; that message is skipped and polling goes on";
+        report.detail =
+            config_.method + " " + url() + ": " + problem.detail + "; that message is skipped and polling goes on";
         report.retry_in = 0;
         report.has_response = true;
         report.has_body = true;
@@ -315,12 +320,18 @@ bool Poller::take_cursor(const Response& response) {
     // The two headers are one id: a response that carries either replaces both, so ids never mix.
     CursorHeaders cursor = cursor_of(response);
     if (!cursor.present) return false;
-    last_modified_.assign(cursor.last_modified);
-    etag_.assign(cursor.etag);
+    cursor_.last_modified.assign(cursor.last_modified);
+    cursor_.etag.assign(cursor.etag);
     return true;
 }
 
 Millis Poller::failure_delay(Event event, const Response* response) {
+    // With other URLs still untried in this run of failures, move on after the backoff's
+    // floor: the next instance owes nothing to this one's Retry-After or slow path. Once every
+    // URL has failed in a row, back off as with one URL, counting rounds from there.
+    size_t others = config_.urls.size() - 1;
+    if (failures_ <= others) return backoff_.floor();
+    uint32_t rounds = failures_ - static_cast<uint32_t>(others);
     if (event == Event::HttpFailure && response) {
         int status = response->status;
         if (status == 429 || status == 503) {
@@ -330,12 +341,12 @@ Millis Poller::failure_delay(Event event, const Response* response) {
                 std::optional<Millis> wait = parse_retry_after(value, find_header(response->headers, "date"));
                 // "Retry-After: 0" on every answer must not become a hot loop: never less than
                 // the backoff's smallest floor (retry_delay / 10).
-                if (wait) return std::min(std::max(*wait, backoff_.ceiling(1) / 10), kMaxRetryAfter);
+                if (wait) return std::min(std::max(*wait, backoff_.floor()), kMaxRetryAfter);
             }
         }
         if (cannot_heal(status)) return backoff_.slow_delay();
     }
-    return backoff_.delay(failures_);
+    return backoff_.delay(rounds);
 }
 
 void Poller::report_oversize(Millis now, const Response& response, uint64_t bytes) {
@@ -345,7 +356,7 @@ void Poller::report_oversize(Millis now, const Response& response, uint64_t byte
     report.error_thrown = "Response Too Large";
     report.has_response = true;
     report.has_body = false;
-    std::string what = config_.method + " " + config_.url + ": the response (" + std::to_string(bytes) +
+    std::string what = config_.method + " " + url() + ": the response (" + std::to_string(bytes) +
                        "+ bytes) exceeds maxResponseBytes (" + std::to_string(config_.max_response_bytes) + ")";
     if (state_ == State::Open) {
         report.retry_in = 0;
@@ -375,8 +386,15 @@ void Poller::report_failure(Millis now, Event event, const Response* response) {
         what = "failed with HTTP " + std::to_string(response->status);
         if (!response->status_text.empty()) what += " " + std::string(response->status_text);
     }
-    report.detail = config_.method + " " + config_.url + " " + what + "; retrying in " +
-                    std::to_string(report.retry_in) + " ms (failure " + std::to_string(failures_) + " in a row)";
+    std::string failed_url = url();
+    std::string next;
+    if (config_.urls.size() > 1) {
+        url_index_ = (url_index_ + 1) % config_.urls.size();
+        next = " at " + url();
+    }
+    report.detail = config_.method + " " + failed_url + " " + what + "; retrying in " +
+                    std::to_string(report.retry_in) + " ms" + next + " (failure " + std::to_string(failures_) +
+                    " in a row)";
     begin_wait(now, report.retry_in);
     actions_.push_back(std::move(report));
 }

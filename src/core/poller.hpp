@@ -8,6 +8,11 @@
 // next_deadline() and calls on_timer(now) once that time has come; the Poller never reads a
 // clock, so tests jump hours ahead in a microsecond.
 //
+// A connection may name several URLs: instances of one server that share their message store
+// (Nchan on Redis), so a message id from one is valid on the others. A failure moves to the
+// next URL, and the cursor goes along. It may also start from a cursor: a reload's saved one,
+// or the one another tab had reached.
+//
 // Every transition lives in the table in poller.cpp (state x event -> next state, effect).
 // An input that the table does not allow in the current state is refused: it returns false,
 // changes nothing and produces no action. Responses and failures carry the id of the request
@@ -27,8 +32,18 @@
 
 namespace comet {
 
+// Where a stream stands: the server's id of the last message that arrived whole, Nchan's
+// Last-Modified + Etag, sent back as If-Modified-Since + If-None-Match. Empty: nothing yet,
+// and the server decides where a new subscriber starts.
+struct Cursor {
+    std::string last_modified;
+    std::string etag;
+};
+
 struct PollerConfig {
-    std::string url;
+    // The URLs to poll, in order of preference; at least one. After a failure the next one is
+    // tried (round robin); a success stays where it is.
+    std::vector<std::string> urls;
     std::string method = "GET";
     Millis timeout = 60000;                   // a request still open after this long is aborted and re-sent; 0 = never
     Millis retry_delay = 1000;                // the first backoff step after a failure
@@ -41,6 +56,7 @@ struct PollerConfig {
     // identical poll (Chromium's cache lock). Requests with a cursor carry If-None-Match,
     // which already keeps them out of the cache.
     std::string cache_buster;
+    Cursor cursor;  // where to start
 };
 
 enum class State : uint8_t {
@@ -148,9 +164,13 @@ class Poller {
     std::vector<Action>& actions() { return actions_; }
     void clear_actions() { actions_.clear(); }
 
-    // The cursor, as last seen; empty until a response carried it.
-    const std::string& last_modified() const { return last_modified_; }
-    const std::string& etag() const { return etag_; }
+    // The cursor, as last seen; the configured one until a response carries one.
+    const Cursor& cursor() const { return cursor_; }
+    const std::string& last_modified() const { return cursor_.last_modified; }
+    const std::string& etag() const { return cursor_.etag; }
+    // The URL polled now, and its place in config().urls.
+    const std::string& url() const { return config_.urls[url_index_]; }
+    size_t url_index() const { return url_index_; }
     const PollerConfig& config() const { return config_; }
     // Failures since the last success.
     uint32_t failures() const { return failures_; }
@@ -172,8 +192,8 @@ class Poller {
     uint64_t request_id_ = 0;
     Millis request_deadline_ = 0;
     Millis retry_at_ = 0;
-    std::string last_modified_;
-    std::string etag_;
+    Cursor cursor_;
+    size_t url_index_ = 0;
     uint32_t failures_ = 0;
     uint64_t oversize_bytes_ = 0;
     Backoff backoff_;

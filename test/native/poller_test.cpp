@@ -31,7 +31,7 @@ const char kCursorHeaders[] =
 
 PollerConfig config(std::string url = kUrl) {
     PollerConfig c;
-    c.url = std::move(url);
+    c.urls = {std::move(url)};
     c.timeout = kTimeout;
     c.retry_delay = kRetry;
     c.max_retry_delay = kMaxRetry;
@@ -845,6 +845,98 @@ TEST(Poller, CloseKeepsTheCursorItHad) {
     ASSERT_TRUE(poller.close());
     EXPECT_EQ(poller.etag(), "3");
     EXPECT_EQ(poller.last_modified(), kLastModified);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting from a cursor (a reload's saved one, another tab's) and several URLs.
+
+TEST(Poller, StartsFromAConfiguredCursorWithoutACacheBuster) {
+    PollerConfig c = config();
+    c.cache_buster = "k";
+    c.cursor = Cursor{kLastModified, "41"};
+    Poller poller(c);
+    EXPECT_EQ(poller.etag(), "41");
+    ASSERT_TRUE(poller.start(0));
+    take<StateChanged>(poller);
+    StartRequest first = take<StartRequest>(poller);
+    EXPECT_EQ(first.url, kUrl);
+    EXPECT_EQ(header(first, "If-None-Match"), "41");
+    EXPECT_EQ(header(first, "If-Modified-Since"), kLastModified);
+    // The next response's id replaces it as usual.
+    ASSERT_TRUE(poller.on_response(5, first.request_id, ok(kCursorHeaders, "m")));
+    EXPECT_EQ(poller.etag(), "3");
+}
+
+const char kUrlA[] = "http://a.test/sub/x";
+const char kUrlB[] = "http://b.test/sub/x";
+const char kUrlC[] = "http://c.test/sub/x";
+
+PollerConfig two_instances() {
+    PollerConfig c = config(kUrlA);
+    c.urls.push_back(kUrlB);
+    return c;
+}
+
+TEST(Poller, AFailureMovesToTheNextUrlAfterTheFloorAndTheCursorGoesAlong) {
+    Poller poller(two_instances());
+    start(poller, 0);
+    EXPECT_EQ(poller.url(), kUrlA);
+    succeed(poller, 10);
+    Report report = fail_network(poller, 20);
+    EXPECT_EQ(report.retry_in, kRetry / 10) << "the next instance is tried after the backoff's floor";
+    EXPECT_NE(report.detail.find(std::string("GET ") + kUrlA + " failed"), npos) << report.detail;
+    EXPECT_NE(report.detail.find(std::string(" ms at ") + kUrlB), npos) << report.detail;
+    EXPECT_EQ(poller.url_index(), 1u);
+    StartRequest retry = retry_when_due(poller);
+    EXPECT_EQ(retry.url, kUrlB);
+    EXPECT_EQ(header(retry, "If-None-Match"), "3");
+    EXPECT_EQ(header(retry, "If-Modified-Since"), kLastModified);
+    // A success stays where it is.
+    ASSERT_TRUE(poller.on_response(300, retry.request_id, ok(kCursorHeaders, "m")));
+    take<StateChanged>(poller);
+    EXPECT_EQ(take<StartRequest>(poller).url, kUrlB);
+    EXPECT_EQ(poller.url_index(), 1u);
+}
+
+TEST(Poller, OnceEveryUrlFailedInARowItBacksOffCountingRoundsFromThere) {
+    PollerConfig c = two_instances();
+    c.urls.push_back(kUrlC);
+    Poller poller(c);
+    start(poller, 0);
+    Millis now = 0;
+    const char* expected[] = {kUrlB, kUrlC, kUrlA, kUrlB, kUrlC};
+    for (uint32_t failure = 1; failure <= 5; ++failure) {
+        Report report = fail_network(poller, now);
+        if (failure <= 2) {
+            EXPECT_EQ(report.retry_in, kRetry / 10) << "failure " << failure;
+        } else {
+            EXPECT_TRUE(is_backoff_delay(report.retry_in, failure - 2)) << "failure " << failure;
+        }
+        StartRequest retry = retry_when_due(poller);
+        EXPECT_EQ(retry.url, expected[failure - 1]) << "failure " << failure;
+        now = *poller.next_deadline() - kTimeout;
+    }
+}
+
+TEST(Poller, RetryAfterAndTheSlowPathWaitOnlyOnceNoOtherUrlIsLeft) {
+    Poller poller(two_instances());
+    start(poller, 0);
+    Report busy = fail(poller, 0, response(503, "Service Unavailable", "Retry-After: 120\r\n"));
+    EXPECT_EQ(busy.retry_in, kRetry / 10) << "instance B owes nothing to A's Retry-After";
+    retry_when_due(poller);
+    Report missing = fail(poller, 1000, response(404, "Not Found"));
+    EXPECT_TRUE(is_slow_delay(missing.retry_in)) << "both answered: the slow path";
+    EXPECT_EQ(retry_when_due(poller).url, kUrlA);
+    Report again = fail(poller, 40000, response(503, "Service Unavailable", "Retry-After: 120\r\n"));
+    EXPECT_EQ(again.retry_in, 120000);
+}
+
+TEST(Poller, OneUrlIsRetriedInPlace) {
+    Poller poller(config());
+    start(poller, 0);
+    fail_network(poller, 0);
+    EXPECT_EQ(poller.url_index(), 0u);
+    EXPECT_EQ(retry_when_due(poller).url, kUrl);
 }
 
 // ---------------------------------------------------------------------------------------------
