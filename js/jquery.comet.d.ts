@@ -45,6 +45,14 @@ declare global {
             maxResponseBytes?: number;
             /** Log each request, response and state change to the console, and failures as warnings. Default false. */
             debug?: boolean;
+            /**
+             * One poll for all tabs of the origin that connect to the same URLs with the same options: one tab
+             * polls and hands every message to the others (Web Locks + BroadcastChannel; a poll per tab where
+             * they are missing). Default false.
+             */
+            shared?: boolean;
+            /** Keep the cursor in sessionStorage ('session') or localStorage ('persist') and continue from it after a reload. Default null. */
+            resume?: 'session' | 'persist' | null;
         }
 
         /** The options after merging over $.comet.defaults and checking. */
@@ -58,11 +66,17 @@ declare global {
             maxRetryDelay: number;
             maxResponseBytes: number;
             debug: boolean;
+            shared: boolean;
+            resume: 'session' | 'persist' | null;
         }
 
         interface Connection {
-            /** The absolute URL polled. */
+            /** The absolute URL polled now (it changes when a failure moves to the next of `urls`). */
             readonly url: string;
+            /** Every URL given, absolute, in order of preference. */
+            readonly urls: readonly string[];
+            /** With the shared option: whether this tab polls for the others or follows; false otherwise. */
+            readonly shared: false | 'leader' | 'follower';
             readonly options: Readonly<Settings>;
             readonly state: State;
             /** Aborts the poll in flight and stops for good; calling it again does nothing. */
@@ -75,8 +89,12 @@ declare global {
             defaults: Settings;
             /** Resolves when the WebAssembly module is ready (connect() need not wait for it). */
             readonly ready: Promise<Static>;
-            /** Starts polling `url`. Throws a TypeError or RangeError naming a bad option; nothing starts then. */
-            connect(url: string, options?: Options): Connection;
+            /**
+             * Starts polling `url`, or the first of several instances of one server (sharing their message store),
+             * moving to the next when one fails. Throws a TypeError or RangeError naming a bad option; nothing
+             * starts then.
+             */
+            connect(url: string | readonly string[], options?: Options): Connection;
             /** Closes every connection. */
             disconnect(): void;
             /** The open connections. */

@@ -33,7 +33,9 @@
       retryDelay: 1000,
       maxRetryDelay: 30000,
       maxResponseBytes: 16 * 1024 * 1024,
-      debug: false
+      debug: false,
+      shared: false,
+      resume: null
     };
 
     // ---------------------------------------------------------------------------------------
@@ -99,7 +101,24 @@
       if (typeof settings.debug !== 'boolean') {
         throw optionError(TypeError, 'debug', 'true or false', settings.debug);
       }
+      if (typeof settings.shared !== 'boolean') {
+        throw optionError(TypeError, 'shared', 'true or false', settings.shared);
+      }
+      if (settings.resume === false || settings.resume === undefined) settings.resume = null;
+      if (settings.resume !== null && settings.resume !== 'session' && settings.resume !== 'persist') {
+        throw optionError(TypeError, 'resume', '"session", "persist" or null', settings.resume);
+      }
       return settings;
+    }
+
+    // One URL, or several instances of one server (sharing their message store) to fail over
+    // between, in order of preference.
+    function resolveUrls(url) {
+      if (!Array.isArray(url)) return [resolveUrl(url)];
+      if (url.length === 0) {
+        throw new TypeError(PREFIX + 'connect(urls, options) needs at least one URL, got an empty array');
+      }
+      return url.map(resolveUrl);
     }
 
     function resolveUrl(url) {
@@ -270,12 +289,18 @@
     // What a connection can be asked to do: the numbers of bindings.cpp's Command.
     var START = 0, CLOSE = 1, GO_OFFLINE = 2, GO_ONLINE = 3, SUSPEND = 4, RESUME = 5, DESTROY = 6;
 
-    function Connection(url, settings) {
-      this.url = url;
+    var NO_CURSOR = { lastModified: '', etag: '' };
+
+    function Connection(urls, settings) {
+      this.urls = urls;
+      this.url = urls[0];
       this.options = settings;
       this.state = 'connecting';
+      this.shared = false;   // with the shared option: 'leader' or 'follower'
       this._native = null;
       this._closed = false;
+      this._cursor = NO_CURSOR;
+      this._share = null;
     }
 
     Connection.prototype.close = function () {
@@ -285,31 +310,47 @@
       if (index >= 0) connections.splice(index, 1);
       index = pending.indexOf(this);
       if (index >= 0) pending.splice(index, 1);
-      var id = this._native;
       var from = this.state;
-      this._native = null;
       this.state = 'closed';
-      if (id !== null) {
-        delete byId[id];
-        wasm._command(id, CLOSE);
-        // close() may run inside a handler called from this very connection: free it afterwards.
-        setTimeout(function () { wasm._command(id, DESTROY); }, 0);
-      }
+      this._stopPolling();
+      if (this._share) this._share.leave();
       fire('comet', 'close', [{ connection: this, url: this.url }]);
       this._stateChanged(from);
       return this;
     };
 
     Connection.prototype._begin = function () {
+      if (this.options.resume) this._cursor = loadCursor(this) || NO_CURSOR;
+      if (this.options.shared && canShare()) {
+        this._share = new Share(this);
+      } else {
+        this._startPolling();
+      }
+    };
+
+    // Starts this tab's own poll, from the cursor it has.
+    Connection.prototype._startPolling = function () {
       var settings = this.options;
-      this._native = wasm._open(this.url, settings.requestMethod, settings.timeout, settings.retryDelay,
-                                  settings.maxRetryDelay, settings.maxResponseBytes, settings.typeAttr,
-                                  settings.dataAttr === null ? '' : settings.dataAttr, uniqueToken(),
-                                  Math.floor(Math.random() * 4294967296), Math.floor(Math.random() * 4294967296),
-                                  settings.debug);
+      this.url = this.urls[0];
+      this._native = wasm._open(this.urls.join('\n'), settings.requestMethod, settings.timeout, settings.retryDelay,
+                                settings.maxRetryDelay, settings.maxResponseBytes, settings.typeAttr,
+                                settings.dataAttr === null ? '' : settings.dataAttr, uniqueToken(),
+                                Math.floor(Math.random() * 4294967296), Math.floor(Math.random() * 4294967296),
+                                this._cursor.lastModified, this._cursor.etag, settings.debug,
+                                !!(settings.resume || this._share));
       byId[this._native] = this;
       wasm._command(this._native, START);
       if (global.navigator && global.navigator.onLine === false) wasm._command(this._native, GO_OFFLINE);
+    };
+
+    Connection.prototype._stopPolling = function () {
+      var id = this._native;
+      if (id === null) return;
+      this._native = null;
+      delete byId[id];
+      wasm._command(id, CLOSE);
+      // This may run inside a handler called from this very connection: free it afterwards.
+      setTimeout(function () { wasm._command(id, DESTROY); }, 0);
     };
 
     // The `debug` option's console log: one line per request, response, state change, error.
@@ -325,12 +366,16 @@
 
     Connection.prototype._onState = function (from, to) {
       if (this._closed) return;
+      // A shared connection's state goes on across leaders: it changes from what it was.
+      if (this._share) from = this.state;
+      if (from === to) return;
       this.state = to;
+      if (this._share) this._share.send({ kind: 'state', to: to });
       if (to === 'open') fire('comet', 'open', [{ connection: this, url: this.url }]);
       this._stateChanged(from);
     };
 
-    Connection.prototype._onMessages = function (body, messages, values) {
+    Connection.prototype._onMessages = function (body, messages, values, cursor) {
       // Decode the whole batch before any handler runs: the views point into wasm memory.
       var count = messages.length / 5;
       var gathered = gatheredValues(values);
@@ -362,14 +407,40 @@
           failures.push({ error: error, text: raw });
         }
       }
-      var events = boundEvents();
-      for (i = 0; i < count && !this._closed; i++) {
-        if (types[i] !== undefined) deliverMessage(datas[i], types[i], events);
+      if (failures.length) {
+        var kept = [];
+        for (i = 0; i < count; i++) if (types[i] !== undefined) kept.push(i);
+        types = kept.map(function (k) { return types[k]; });
+        datas = kept.map(function (k) { return datas[k]; });
       }
+      // Other tabs get the batch before this tab's handlers can change what it holds.
+      if (cursor && this._share) {
+        this._share.send({ kind: 'batch', previous: this._cursor, cursor: cursor, types: types, datas: datas });
+      }
+      this._deliver(types, datas);
+      if (cursor) this._moveCursor(cursor);
       for (i = 0; i < failures.length && !this._closed; i++) {
         this._onReport(200, 'parsererror', failures[i].error, failures[i].error.message, 0,
                        makeXhrLike(200, 'OK', '', failures[i].text));
       }
+    };
+
+    Connection.prototype._deliver = function (types, datas) {
+      var events = boundEvents();
+      for (var i = 0; i < types.length && !this._closed; i++) deliverMessage(datas[i], types[i], events);
+    };
+
+    // The cursor after what this tab has delivered: saved for a reload with `resume`.
+    Connection.prototype._moveCursor = function (cursor) {
+      if (this._share) this._share.moved(this._cursor);
+      this._cursor = cursor;
+      if (this.options.resume && !this._closed) saveCursor(this);
+    };
+
+    // The cursor moved without a batch (an oversized message was skipped).
+    Connection.prototype._onCursor = function (cursor) {
+      if (this._share) this._share.send({ kind: 'batch', previous: this._cursor, cursor: cursor, types: [], datas: [] });
+      this._moveCursor(cursor);
     };
 
     Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, xhr) {
@@ -386,6 +457,11 @@
         }
       }
       if (this._closed) return;
+      if (this._share) {
+        this._share.send({ kind: 'error', status: status, textStatus: textStatus, detail: detail, retryIn: retryIn,
+                           errorThrown: typeof errorThrown === 'string' ? errorThrown : String(thrown && thrown.message),
+                           statusText: xhr.statusText, headers: xhr.getAllResponseHeaders(), responseText: xhr.responseText });
+      }
       fire('comet', 'error', [{
         connection: this,
         url: this.url,
@@ -397,6 +473,167 @@
         retryIn: retryIn,
         xhr: xhr
       }]);
+    };
+
+    // ---------------------------------------------------------------------------------------
+    // Resuming after a reload (resume: 'session' | 'persist'): the cursor after the last batch
+    // delivered, kept in sessionStorage or localStorage under the connection's method and URLs.
+
+    function cursorStore(connection) {
+      try {
+        return connection.options.resume === 'persist' ? global.localStorage : global.sessionStorage;
+      } catch (e) {
+        return null;  // storage disabled (sandboxed frame, privacy settings): no resume
+      }
+    }
+
+    function cursorKey(connection) {
+      return 'jquery.comet cursor ' + connection.options.requestMethod + ' ' + connection.urls.join(' ');
+    }
+
+    function loadCursor(connection) {
+      try {
+        var saved = JSON.parse(cursorStore(connection).getItem(cursorKey(connection)));
+        if (saved && typeof saved.lastModified === 'string' && typeof saved.etag === 'string') {
+          connection._log('log', connection.url + ': resuming after If-None-Match ' + saved.etag);
+          return { lastModified: saved.lastModified, etag: saved.etag };
+        }
+      } catch (e) {
+        // nothing saved, or not readable: start as a new subscriber
+      }
+      return null;
+    }
+
+    function saveCursor(connection) {
+      try {
+        cursorStore(connection).setItem(cursorKey(connection), JSON.stringify(connection._cursor));
+      } catch (e) {
+        // storage full or disabled: the stream goes on, only a reload will not resume
+      }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // One poll for all tabs (shared: true). The tabs of an origin that connect to the same
+    // URLs with the same options ask one Web Lock; its holder, the leader, polls, and hands
+    // every batch, state change and error to the others over a BroadcastChannel. When the
+    // leader closes or its tab dies, the browser gives the lock to the next tab, which polls
+    // from the cursor of the last batch it delivered.
+    //
+    // Every batch carries the cursor before it and after it. A tab delivers a batch that
+    // starts where it stands; one that starts at a cursor it has already moved past is a late
+    // copy of messages it has (the old leader's last batch, arriving after the new leader
+    // fetched the same messages itself) and is dropped; one from anywhere else is delivered
+    // (this tab missed something, e.g. while frozen, and cannot get it back).
+
+    var TAKEOVER_SETTLE_MS = 100;  // a new leader first takes what the old one sent just before it went
+    var HISTORY = 64;              // cursors a tab remembers having moved past
+
+    function canShare() {
+      return typeof global.BroadcastChannel === 'function' && !!global.navigator && !!global.navigator.locks &&
+        typeof global.navigator.locks.request === 'function';
+    }
+
+    function sameCursor(a, b) {
+      return a.etag === b.etag && a.lastModified === b.lastModified;
+    }
+
+    function Share(connection) {
+      var settings = connection.options;
+      var name = 'jquery.comet ' + JSON.stringify([connection.urls, settings.requestMethod, settings.typeAttr,
+                                                    settings.dataAttr]);
+      var share = this;
+      this.connection = connection;
+      this.history = [];
+      this.channel = new global.BroadcastChannel(name);
+      this.channel.onmessage = function (event) { share.receive(event.data); };
+      this.abort = typeof global.AbortController === 'function' ? new global.AbortController() : null;
+      this.release = null;
+      this.name = name;
+      this.channel.postMessage({ kind: 'hello' });
+      this.follow();
+    }
+
+    // Waits for the lock, following the leader meanwhile.
+    Share.prototype.follow = function () {
+      var share = this;
+      var connection = this.connection;
+      connection.shared = 'follower';
+      connection._log('log', connection.url + ': following the tab that polls (shared)');
+      global.navigator.locks.request(this.name, this.abort ? { signal: this.abort.signal } : {}, function () {
+        if (connection._closed) return null;
+        return new Promise(function (resolve) {
+          share.release = resolve;
+          share.lead();
+        });
+      })['catch'](function () {});  // AbortError: closed before it led
+    };
+
+    Share.prototype.lead = function () {
+      var share = this;
+      var connection = this.connection;
+      var granted = this.release;
+      connection.shared = 'leader';
+      connection._log('log', connection.url + ': this tab polls for all tabs (shared)');
+      setTimeout(function () {
+        // Still leading (not closed, not resigned into the back/forward cache meanwhile)?
+        if (share.release === granted && !connection._closed) connection._startPolling();
+      }, TAKEOVER_SETTLE_MS);
+    };
+
+    // To the other tabs; only the leader speaks.
+    Share.prototype.send = function (message) {
+      if (this.connection.shared === 'leader') this.channel.postMessage(message);
+    };
+
+    Share.prototype.moved = function (previous) {
+      this.history.push(previous);
+      if (this.history.length > HISTORY) this.history.shift();
+    };
+
+    Share.prototype.receive = function (message) {
+      var connection = this.connection;
+      if (connection._closed || !message) return;
+      var leading = connection.shared === 'leader';
+      if (message.kind === 'hello') {
+        // A tab joined: tell it where the stream stands, so it can take over from there.
+        if (leading) this.channel.postMessage({ kind: 'welcome', cursor: connection._cursor, state: connection.state });
+        return;
+      }
+      if (leading && connection._native !== null) return;  // this tab polls: it has it all
+      if (message.kind === 'batch') {
+        var standing = connection._cursor;
+        if (!sameCursor(message.previous, standing) &&
+            this.history.some(function (past) { return sameCursor(past, message.previous); })) {
+          return;  // a late copy of messages this tab already has
+        }
+        connection._deliver(message.types, message.datas);
+        connection._moveCursor(message.cursor);
+      } else if (message.kind === 'welcome') {
+        if (sameCursor(connection._cursor, NO_CURSOR)) connection._moveCursor(message.cursor);
+        if (message.state !== connection.state && message.state !== 'closed') connection._onState(connection.state, message.state);
+      } else if (message.kind === 'state') {
+        if (message.to !== connection.state && message.to !== 'closed') connection._onState(connection.state, message.to);
+      } else if (message.kind === 'error') {
+        connection._onReport(message.status, message.textStatus, message.errorThrown, message.detail, message.retryIn,
+                             makeXhrLike(message.status, message.statusText, message.headers, message.responseText));
+      }
+    };
+
+    // The page is going into the back/forward cache: another tab polls meanwhile.
+    Share.prototype.resign = function () {
+      if (!this.release) return;
+      this.connection._stopPolling();
+      var release = this.release;
+      this.release = null;
+      release();
+      this.follow();
+    };
+
+    // The connection closed: let the next tab lead, or stop waiting to.
+    Share.prototype.leave = function () {
+      if (this.release) this.release();
+      if (this.abort) this.abort.abort();
+      this.channel.close();
     };
 
     function failPending(error) {
@@ -421,7 +658,12 @@
     if (global.addEventListener) {
       global.addEventListener('offline', function () { tellAll(GO_OFFLINE); });
       global.addEventListener('online', function () { tellAll(GO_ONLINE); });
-      global.addEventListener('pagehide', function () { tellAll(SUSPEND); });
+      global.addEventListener('pagehide', function () {
+        connections.forEach(function (connection) {
+          if (connection._share) connection._share.resign();
+        });
+        tellAll(SUSPEND);
+      });
       global.addEventListener('pageshow', function (event) {
         if (!event.persisted) return;
         tellAll(RESUME);
@@ -469,9 +711,9 @@
         },
         // The calls from the wasm module (fetch_connection.cpp's EM_JS functions).
         // A call for a connection closed meanwhile is dropped.
-        _cometMessages: function (id, body, messages, values) {
+        _cometMessages: function (id, body, messages, values, cursor) {
           var connection = live(id);
-          if (connection) connection._onMessages(body, messages, values);
+          if (connection) connection._onMessages(body, messages, values, cursor);
         },
         _cometReport: function (id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body) {
           var connection = live(id);
@@ -479,6 +721,14 @@
           var responseText = body ? decodeText(body, 0, body.length) : '';
           connection._onReport(status, textStatus, errorThrown, detail, retryIn,
                                makeXhrLike(status, statusText, headers, responseText));
+        },
+        _cometCursor: function (id, lastModified, etag) {
+          var connection = live(id);
+          if (connection) connection._onCursor({ lastModified: lastModified, etag: etag });
+        },
+        _cometUrl: function (id, index) {
+          var connection = live(id);
+          if (connection) connection.url = connection.urls[index];
         },
         _cometState: function (id, from, to) {
           var connection = live(id);
@@ -519,7 +769,7 @@
       ready: ready,
 
       connect: function (url, options) {
-        var connection = new Connection(resolveUrl(url), settle(options));
+        var connection = new Connection(resolveUrls(url), settle(options));
         connections.push(connection);
         if (wasm) {
           connection._begin();

@@ -31,12 +31,18 @@ std::vector<std::unique_ptr<comet::FetchConnection>>::iterator find(uint32_t id)
 }
 
 // The arguments are the shim's settled, validated options; an empty data_attr means null.
-uint32_t open_connection(std::string url, std::string method, double timeout, double retry_delay,
+// `urls` holds one URL or several, one per line (a parsed URL cannot contain a line break);
+// the cursor to start from is empty for none.
+uint32_t open_connection(std::string urls, std::string method, double timeout, double retry_delay,
                          double max_retry_delay, double max_response_bytes, std::string type_attr,
                          std::string data_attr, std::string cache_buster, double seed_high, double seed_low,
-                         bool debug) {
+                         std::string last_modified, std::string etag, bool debug, bool track_cursor) {
     comet::PollerConfig config;
-    config.url = std::move(url);
+    for (size_t start = 0; start <= urls.size();) {
+        size_t end = std::min(urls.find('\n', start), urls.size());
+        config.urls.push_back(urls.substr(start, end - start));
+        start = end + 1;
+    }
     config.method = std::move(method);
     config.timeout = std::llround(timeout);
     config.retry_delay = std::llround(retry_delay);
@@ -47,7 +53,9 @@ uint32_t open_connection(std::string url, std::string method, double timeout, do
     config.extraction.type_attr = std::move(type_attr);
     config.extraction.data_attr = std::move(data_attr);
     config.cache_buster = std::move(cache_buster);
-    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config), debug));
+    config.cursor.last_modified = std::move(last_modified);
+    config.cursor.etag = std::move(etag);
+    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config), debug, track_cursor));
     return last_id;
 }
 

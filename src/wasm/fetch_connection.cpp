@@ -34,14 +34,17 @@ EM_JS(char*, comet_response_headers, (uint32_t id), {
 // module object before the module starts. Byte ranges arrive as views into wasm memory that
 // stay valid only while the call lasts (a handler could grow memory and detach them), so the
 // shim decodes them before it runs any handler. A batch is the body, its messages (five
-// words each, see body.hpp) and their JSON values gathered into one array (may be empty).
+// words each, see body.hpp), their JSON values gathered into one array (may be empty) and,
+// for connections that keep it, the cursor after them (null otherwise).
 EM_JS(void, comet_js_messages,
       (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* messages, uint32_t count,
-       const uint8_t* values, uint32_t values_length),
+       const uint8_t* values, uint32_t values_length, const char* last_modified, const char* etag),
       {
-          Module['_cometMessages'](id, HEAPU8.subarray(body, body + length),
-                                   HEAPU32.subarray(messages >> 2, (messages >> 2) + count * 5),
-                                   HEAPU8.subarray(values, values + values_length));
+          Module['_cometMessages'](
+              id, HEAPU8.subarray(body, body + length), HEAPU32.subarray(messages >> 2, (messages >> 2) + count * 5),
+              HEAPU8.subarray(values, values + values_length),
+              // Quoted: closure renames the module's own property names, not the shim's.
+              last_modified ? {'lastModified' : UTF8ToString(last_modified), 'etag' : UTF8ToString(etag)} : null);
       });
 
 EM_JS(void, comet_js_report,
@@ -55,6 +58,14 @@ EM_JS(void, comet_js_report,
 
 EM_JS(void, comet_js_state, (uint32_t id, const char* from, const char* to),
       { Module['_cometState'](id, UTF8ToString(from), UTF8ToString(to)); });
+
+// The cursor moved without a batch to carry it (an oversized message was skipped), for
+// connections that keep it (resume, shared): the shim saves it and hands it to other tabs.
+EM_JS(void, comet_js_cursor, (uint32_t id, const char* last_modified, const char* etag),
+      { Module['_cometCursor'](id, UTF8ToString(last_modified), UTF8ToString(etag)); });
+
+// The URL in use changed (a failure moved to the next one): its index in the list.
+EM_JS(void, comet_js_url, (uint32_t id, uint32_t index), { Module['_cometUrl'](id, index); });
 
 // Only for connections with the `debug` option.
 EM_JS(void, comet_js_request, (uint32_t id, const char* method, const char* url, const char* headers),
@@ -71,8 +82,10 @@ Millis now_ms() { return static_cast<Millis>(std::floor(emscripten_get_now())); 
 
 }  // namespace
 
-FetchConnection::FetchConnection(uint32_t id, PollerConfig config, bool debug)
-    : id_(id), debug_(debug), poller_(std::move(config)) {}
+FetchConnection::FetchConnection(uint32_t id, PollerConfig config, bool debug, bool track_cursor)
+    : id_(id), debug_(debug), track_cursor_(track_cursor), poller_(std::move(config)) {
+    reported_cursor_ = poller_.cursor();
+}
 
 FetchConnection::~FetchConnection() { close(); }
 
@@ -177,6 +190,16 @@ void FetchConnection::run_actions(const Response* response) {
             comet_js_state(id_, name_of(change->from), name_of(change->to));
         }
     }
+    const Cursor& cursor = poller_.cursor();
+    if (track_cursor_ && poller_.state() != State::Closed &&
+        (cursor.etag != reported_cursor_.etag || cursor.last_modified != reported_cursor_.last_modified)) {
+        reported_cursor_ = cursor;
+        comet_js_cursor(id_, cursor.last_modified.c_str(), cursor.etag.c_str());
+    }
+    if (poller_.url_index() != reported_url_index_) {
+        reported_url_index_ = poller_.url_index();
+        comet_js_url(id_, static_cast<uint32_t>(reported_url_index_));
+    }
     arm_timer();
 }
 
@@ -244,10 +267,18 @@ void FetchConnection::deliver(const Deliver& deliver, const Response& response) 
     // behind at a high-water mark.
     std::string values;
     gather_json_values(response.body, deliver.messages, values);
+    // The batch carries the cursor it moved to, so other tabs can follow the stream.
+    const char* last_modified = nullptr;
+    const char* etag = nullptr;
+    if (track_cursor_) {
+        reported_cursor_ = poller_.cursor();
+        last_modified = reported_cursor_.last_modified.c_str();
+        etag = reported_cursor_.etag.c_str();
+    }
     comet_js_messages(
         id_, reinterpret_cast<const uint8_t*>(response.body.data()), static_cast<uint32_t>(response.body.size()),
         reinterpret_cast<const uint32_t*>(deliver.messages.data()), static_cast<uint32_t>(deliver.messages.size()),
-        reinterpret_cast<const uint8_t*>(values.data()), static_cast<uint32_t>(values.size()));
+        reinterpret_cast<const uint8_t*>(values.data()), static_cast<uint32_t>(values.size()), last_modified, etag);
 }
 
 void FetchConnection::report(const Report& report, const Response* response) {

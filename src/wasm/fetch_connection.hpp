@@ -16,9 +16,9 @@ namespace comet {
 class FetchConnection {
   public:
     // `id` names this connection in the calls back to the shim (Module._cometMessages,
-    // _cometReport, _cometState and, with `debug`, _cometRequest and _cometResponse; see
-    // fetch_connection.cpp).
-    FetchConnection(uint32_t id, PollerConfig config, bool debug);
+    // _cometReport, _cometState, _cometUrl, with `track_cursor` _cometCursor, and with `debug`
+    // _cometRequest and _cometResponse; see fetch_connection.cpp).
+    FetchConnection(uint32_t id, PollerConfig config, bool debug, bool track_cursor);
     ~FetchConnection();
     FetchConnection(const FetchConnection&) = delete;
     FetchConnection& operator=(const FetchConnection&) = delete;
@@ -51,7 +51,10 @@ class FetchConnection {
     void report(const Report& report, const Response* response);
 
     uint32_t id_;
-    bool debug_;  // also tell the shim about every request and response, for its console log
+    bool debug_;         // also tell the shim about every request and response, for its console log
+    bool track_cursor_;  // tell the shim the cursor after every response that moved or delivered
+    Cursor reported_cursor_;
+    size_t reported_url_index_ = 0;
     Poller poller_;
     emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
     uint64_t fetch_request_id_ = 0;

@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fixture, waitFor, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
 const { startNchan } = require('../env/nchan.js');
+const { startRedis } = require('../env/redis.js');
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const GENERATED = path.join(__dirname, 'pages', 'generated');
@@ -86,5 +87,35 @@ it("serves the README's nginx configuration as it stands: long-poll, multipart w
     assert.equal((body.match(/\{"type":"n","data":\d+\}/g) || []).length, 15, 'all 15 waiting messages in one response');
   } finally {
     await server.stop();
+  }
+});
+
+it("runs the README's scale-out example on two instances that share the README's Redis configuration", async () => {
+  const redis = await startRedis();
+  // The README's nginx lines for Redis, pointed at the test's Redis, in the tests' configuration.
+  const lines = codeBlock('nginx', 'nchan_redis_url').replace('redis://127.0.0.1:6379', redis.url);
+  const template = fs.readFileSync(path.join(__dirname, '..', 'env', 'nginx.conf.template'), 'utf8').replace('{{REDIS}}', lines);
+  const [a, b] = await Promise.all([startNchan({ template }), startNchan({ template })]);
+  try {
+    const example = codeBlock('js', 'push1.example.com')
+      .replace('https://push1.example.com', a.origin).replace('https://push2.example.com', b.origin);
+    const page = await env.open('/test/harness.html?jq=3');
+    await page.evaluate((code) => {
+      window.got = [];
+      $(document).bind('comet.message', (event, data) => window.got.push(data));
+      window.connection = new Function(`return ${code}`)();
+    }, example.trim().replace(/;$/, ''));
+    for (let i = 0; i < 50 && (await a.channelInfo('tweets')).subscribers !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await b.publish('tweets', '{"type":"feed","data":"via b"}');
+    await waitFor(page, () => window.got.length === 1);
+    await a.stop();
+    await b.publish('tweets', '{"type":"feed","data":"after a"}');
+    await waitFor(page, () => window.got.length === 2, undefined, 10000);
+    assert.deepEqual(await page.evaluate(() => window.got), ['via b', 'after a']);
+    assert.equal(await page.evaluate(() => window.connection.url), `${b.origin}/activity?channel=tweets`);
+    await page.context().close();
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await redis.stop();
   }
 });

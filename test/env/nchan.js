@@ -43,7 +43,8 @@ function waitForPort(port, child, timeoutMs) {
 }
 
 // Returns { port, origin, prefix, stop(), publish(), channelInfo(), log() }. options.template
-// replaces nginx.conf.template (same placeholders).
+// replaces nginx.conf.template (same placeholders); options.redis ("redis://host:port") keeps
+// channels in that Redis instead of nginx's shared memory.
 async function startNchan(options = {}) {
   const port = options.port || await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-nginx-'));
@@ -53,7 +54,8 @@ async function startNchan(options = {}) {
     .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
     // Started as root, nginx would run its worker as nobody, which cannot read a checkout in
     // a private directory (mktemp -d is 0700): keep the worker as the user who started it.
-    .replace('{{USER}}', process.getuid && process.getuid() === 0 ? 'user root root;' : '');
+    .replace('{{USER}}', process.getuid && process.getuid() === 0 ? 'user root root;' : '')
+    .replace('{{REDIS}}', options.redis ? `nchan_redis_url "${options.redis}";\n  nchan_use_redis on;` : '');
   const configPath = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(configPath, config);
   const child = spawn(NGINX, ['-p', prefix, '-c', configPath, '-e', path.join(prefix, 'error.log')], {

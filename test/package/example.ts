@@ -32,6 +32,10 @@ const onState: JQueryComet.InfoHandler<JQueryComet.StateInfo> = (event, info) =>
 };
 $(document).on('comet.state', onState);
 
+const everywhere = $.comet.connect(['https://a.example/sub/x', 'https://b.example/sub/x'], { shared: true, resume: 'persist' });
+const role: false | 'leader' | 'follower' = everywhere.shared;
+console.log(role, everywhere.urls.length, everywhere.options.resume);
+
 $.comet.defaults.retryDelay = 500;
 $.comet.ready.then((comet) => comet.connections().forEach((c) => c.close()));
 connection.close();
@@ -46,3 +50,5 @@ $.comet.connect('/x', { retry: 1000 });
 connection.state = 'open';
 // @ts-expect-error not a state
 const wrong: JQueryComet.State = 'opened';
+// @ts-expect-error resume is 'session', 'persist' or null
+$.comet.connect('/x', { resume: 'local' });
