@@ -266,12 +266,17 @@ async function main() {
   const lines = [];
   lines.push(`${pad('scenario', 20)}${CONTENDERS.map((c) => pad(c, 26)).join('')}`);
   const summary = {};
-  // Beside two scenarios, a second row: for the multipart burst, how far behind the publisher
+  // Beside two scenarios, more rows: for the multipart burst, how far behind the publisher
   // each page was at the end; for the multipart backlog, when its last response was wholly in
-  // the page (the server's and the network's share, which bounds what any client can do).
+  // the page (the server's and the network's share, which bounds what any client can do) and
+  // what the client took after that (decoding and dispatching).
   const lag = (client) => median(results.runs['burst multipart'][client].map((r) => r.lagMs));
   const inPage = (client) => median(results.runs['backlog multipart'][client].map((r) => r.responseInPageMs));
-  const extraRows = { 'burst multipart': ['  lag at the end', lag], 'backlog multipart': ['  response in page', inPage] };
+  const afterResponse = (client) => median(results.runs['backlog multipart'][client].map((r) => r.ms - r.responseInPageMs));
+  const extraRows = {
+    'burst multipart': [['  lag at the end', lag]],
+    'backlog multipart': [['  response in page', inPage], ['  client after it', afterResponse]],
+  };
   for (const key of ['burst plain', 'burst multipart', 'backlog plain', 'backlog multipart']) {
     summary[key] = {};
     const cells = CONTENDERS.map((client) => {
@@ -283,8 +288,7 @@ async function main() {
       return `${fmt(ms)}${lost || dup ? ` LOST ${lost} DUP ${dup}` : ''}`;
     });
     lines.push(`${pad(key, 20)}${cells.map((c) => pad(c, 26)).join('')}`);
-    if (extraRows[key]) {
-      const [label, value] = extraRows[key];
+    for (const [label, value] of extraRows[key] || []) {
       lines.push(`${pad(label, 20)}${CONTENDERS.map((c) => pad(fmt(value(c)), 26)).join('')}`);
     }
   }
@@ -331,6 +335,7 @@ async function main() {
     row('  lag at the end vs nchan', ratio(lag('comet'), lag('nchan')), '(publisher-independent)', null),
     row('multipart backlog vs nchan', ratio(s['backlog multipart'].comet.ms, s['backlog multipart'].nchan.ms), '<= 0.8x', r.backlogMulti <= 0.8),
     row('  response in page vs nchan', ratio(floor, s['backlog multipart'].nchan.ms), '(no client is faster)', null),
+    row('  client after it vs nchan', ratio(afterResponse('comet'), afterResponse('nchan')), '(decode + dispatch)', null),
     row('steady p99 - limit p99', `${r.p99.toFixed(2)} ms`, '<= 1 ms', r.p99 <= 1),
     row('dist gzip bytes', String(bytes.comet), '<= 24576', bytes.comet <= 24576),
     row('ready median', fmt(ready.comet), '< 25 ms', ready.comet < 25),
