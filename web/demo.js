@@ -1,6 +1,7 @@
-// The demo: one connection to /activity?channel=demo, a feed of what arrives, the connection
-// state as a badge with the countdown to the next retry, a plot of the last minute, a form that
-// publishes, and a button that makes the demo server misbehave (web/demo-server.js).
+// The demo: one connection to /activity?channel=demo, shared by the demo's tabs and resumed
+// after a reload, a feed of what arrives, the connection state as a badge with the countdown
+// to the next retry and which tab polls, a plot of the last minute, a form that publishes, and
+// a button that makes the demo server misbehave (web/demo-server.js).
 (function ($) {
   'use strict';
   var count = 0;
@@ -14,6 +15,8 @@
     $('#status').attr('class', 'badge ' + state).text(state);
     var left = retryAt - Date.now();
     $('#retry').text(state === 'waiting' && left > 0 ? 'retry in ' + (left / 1000).toFixed(1) + ' s' : '');
+    $('#role').text(connection.shared === 'leader' ? 'this tab polls for all tabs'
+      : connection.shared === 'follower' ? 'another tab polls for this one' : '');
   }
 
   function addItem(type, text, className) {
@@ -51,6 +54,8 @@
     // Backoff capped at 10 s instead of 30 s, so the recovery after "misbehave" (8 s of
     // failures) is seen within about 18 s at worst.
     maxRetryDelay: 10000,
+    shared: true,
+    resume: 'session',
     onError: function (xhr, textStatus, error) {
       errors++;
       $('#errors').text(errors);

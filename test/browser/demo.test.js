@@ -27,7 +27,8 @@ const text = (page, selector) => page.textContent(selector);
 
 it('shows live messages, the state and the retry countdown, and recovers from a misbehaving server', async () => {
   await fetch(`${demo.origin}/pub/demo`, { method: 'DELETE' });
-  const page = await browser.newPage({ viewport: { width: 1100, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 940 } });
+  const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (error) => page.errors.push(error.message));
   await page.goto(`${demo.origin}/`);
@@ -75,7 +76,22 @@ it('shows live messages, the state and the retry countdown, and recovers from a 
   assert.ok(inked > 50, `the plot draws (${inked} pixels)`);
   await page.screenshot({ path: path.join(SHOTS, 'demo.png') });
   assertNoPageErrors(page);
-  await page.close();
+
+  // A second tab follows the first one's poll: the server keeps one subscriber, both show
+  // the next message, and each says which tab polls.
+  assert.equal(await text(page, '#role'), 'this tab polls for all tabs');
+  const second = await context.newPage();
+  second.errors = [];
+  second.on('pageerror', (error) => second.errors.push(error.message));
+  await second.goto(`${demo.origin}/`);
+  await waitFor(second, () => document.getElementById('role').textContent === 'another tab polls for this one');
+  await demo.nchan.publish('demo', JSON.stringify({ type: 'chat', data: { text: 'to both tabs' } }));
+  for (const tab of [page, second]) {
+    await waitFor(tab, () => [...document.querySelectorAll('#feed .text')].some((el) => el.textContent === 'to both tabs'));
+  }
+  assert.equal((await demo.nchan.channelInfo('demo')).subscribers, 1);
+  assertNoPageErrors(second);
+  await context.close();
 });
 
 it('`npm start`, as the README says, serves the demo and prints its URL', async () => {
