@@ -54,7 +54,7 @@ namespace {
 enum class Effect : uint8_t {
     Nothing,
     Send,             // start the next request
-    DeliverThenSend,  // take the cursor, start the next request, deliver, report bad parts
+    DeliverThenSend,  // take the cursor, deliver, start the next request, report bad parts
     AbortThenSend,    // the request outlived its timeout: not an error, ask again
     ReportThenWait,   // report the failure, start the retry timer
     SkipThenSend,     // too large, but its cursor is known: report it, step past it, ask again
