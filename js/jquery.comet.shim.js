@@ -610,9 +610,9 @@
         connection._moveCursor(message.cursor);
       } else if (message.kind === 'welcome') {
         if (sameCursor(connection._cursor, NO_CURSOR)) connection._moveCursor(message.cursor);
-        if (message.state !== connection.state && message.state !== 'closed') connection._onState(connection.state, message.state);
+        if (message.state !== 'closed') connection._onState(connection.state, message.state);
       } else if (message.kind === 'state') {
-        if (message.to !== connection.state && message.to !== 'closed') connection._onState(connection.state, message.to);
+        if (message.to !== 'closed') connection._onState(connection.state, message.to);
       } else if (message.kind === 'error') {
         connection._onReport(message.status, message.textStatus, message.errorThrown, message.detail, message.retryIn,
                              makeXhrLike(message.status, message.statusText, message.headers, message.responseText));
