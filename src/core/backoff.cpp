@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "http_text.hpp"
+
 namespace comet {
 
 Backoff::Backoff(Millis first, Millis cap, uint64_t seed)
@@ -41,12 +43,6 @@ bool all_digits(std::string_view s) {
     for (char c : s)
         if (c < '0' || c > '9') return false;
     return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 int number(std::string_view s) {

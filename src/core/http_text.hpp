@@ -20,6 +20,9 @@ ContentType parse_content_type(std::string_view value);
 
 bool iequals(std::string_view a, std::string_view b);
 
+// Without the spaces, tabs and carriage returns around it.
+std::string_view trim(std::string_view s);
+
 // application/json, text/json, application/x-json, anything/anything+json.
 bool is_json_media_type(std::string_view media_type);
 bool is_multipart_mixed(std::string_view media_type);

@@ -24,6 +24,7 @@ const char* name_of(Event event) {
     switch (event) {
         case Event::Start: return "start";
         case Event::Success: return "success";
+        case Event::Incomplete: return "incomplete";
         case Event::Repoll: return "repoll";
         case Event::NotModified: return "not-modified";
         case Event::HttpFailure: return "http-failure";
@@ -86,6 +87,8 @@ constexpr Transition kTransitions[] = {
     {State::Open, Event::HttpFailure, State::Waiting, Effect::ReportThenWait},
     {State::Connecting, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
     {State::Open, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
+    {State::Connecting, Event::Incomplete, State::Waiting, Effect::ReportThenWait},
+    {State::Open, Event::Incomplete, State::Waiting, Effect::ReportThenWait},
     {State::Connecting, Event::TooLarge, State::Open, Effect::SkipThenSend},
     {State::Open, Event::TooLarge, State::Open, Effect::SkipThenSend},
     {State::Connecting, Event::TooLargeNoCursor, State::Waiting, Effect::ReportThenWait},
@@ -124,30 +127,12 @@ const Transition* find_transition(State from, Event event) {
 
 Event classify(int status) {
     if (status == 0) return Event::NetworkFailure;
+    if (status < 100 || status > 599) return Event::Incomplete;  // a status line cut short: "2", "20"
     if (status == 204 || status == 408) return Event::Repoll;
     if (status == 304) return Event::NotModified;
     if (status >= 200 && status < 300) return Event::Success;
     return Event::HttpFailure;
 }
-
-// The message id a response carries: its Last-Modified and Etag, the two halves of one id.
-struct CursorHeaders {
-    std::string_view last_modified;
-    std::string_view etag;
-    bool present = false;  // either header was sent
-};
-
-CursorHeaders cursor_of(const Response& response) {
-    CursorHeaders cursor;
-    bool has_date = false;
-    bool has_tag = false;
-    cursor.last_modified = find_header(response.headers, "last-modified", &has_date);
-    cursor.etag = find_header(response.headers, "etag", &has_tag);
-    cursor.present = has_date || has_tag;
-    return cursor;
-}
-
-bool has_cursor(const Response& response) { return cursor_of(response).present; }
 
 // Statuses that asking again soon cannot change: slow path, never a hot loop.
 bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
@@ -157,10 +142,11 @@ constexpr Millis kMaxRetryAfter = 3600 * 1000;
 }  // namespace
 
 Poller::Poller(PollerConfig config)
-    : config_(std::move(config)),
-      cursor_(config_.cursor),
-      backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {
+    : config_(std::move(config)), backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {
     if (config_.urls.empty()) config_.urls.emplace_back();
+    // A saved or relayed id that is not whole would send the server somewhere else in the
+    // stream: better to start as a new subscriber.
+    if (well_formed(config_.cursor)) cursor_ = config_.cursor;
 }
 
 std::optional<Millis> Poller::next_deadline() const {
@@ -176,9 +162,16 @@ bool Poller::close() { return apply(0, Event::Close, nullptr); }
 bool Poller::on_response(Millis now, uint64_t request_id, const Response& response) {
     if (!in_flight_ || request_id != request_id_) return false;
     Event event = classify(response.status);
+    if (event == Event::Incomplete) {
+        incomplete_ = "has a status line cut short (status " + std::to_string(response.status) + ")";
+    } else if (event == Event::Success) {
+        event = verify(response);
+    }
     if (event == Event::Success && response.body.size() > config_.max_response_bytes) {
         oversize_bytes_ = response.body.size();
-        event = has_cursor(response) ? Event::TooLarge : Event::TooLargeNoCursor;
+        Cursor ignored;
+        event =
+            read_cursor(response.headers, ignored) == CursorCheck::Valid ? Event::TooLarge : Event::TooLargeNoCursor;
         // It arrived whole, so there is nothing left to abort. (Both events are accepted in
         // every state that has a request in flight, so this cannot leak into a refusal.)
         in_flight_ = false;
@@ -186,13 +179,55 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
     return apply(now, event, &response);
 }
 
-bool Poller::on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t bytes) {
+// A 2xx counts only when it verifiably arrived whole with a whole message id (integrity.hpp);
+// anything else is a connection cut short: Incomplete, with the reason kept for the report.
+Event Poller::verify(const Response& response) {
+    FramingCheck framing = check_framing(response.headers, response.body.size());
+    std::string arrived = std::to_string(response.body.size()) + " bytes arrived";
+    if (framing.framing == Framing::LengthMismatch) {
+        incomplete_ = "was cut short (Content-Length " + std::to_string(framing.declared) + ", " + arrived + ")";
+        return Event::Incomplete;
+    }
+    if (framing.framing == Framing::Unverifiable) {
+        incomplete_ = "cannot be shown to have arrived whole (" + arrived +
+                      "; it needs a Content-Length, or chunked framing with a body: a cross-origin server "
+                      "must list Transfer-Encoding in Access-Control-Expose-Headers)";
+        return Event::Incomplete;
+    }
+    Cursor ignored;
+    CursorCheck cursor = read_cursor(response.headers, ignored);
+    if (cursor == CursorCheck::Broken) {
+        incomplete_ = "carries a message id that is not whole (Last-Modified \"" +
+                      std::string(find_header(response.headers, "last-modified")) + "\", Etag \"" +
+                      std::string(find_header(response.headers, "etag")) + "\")";
+        return Event::Incomplete;
+    }
+    // A server that has sent ids sends one with every message. Without one and without a body
+    // byte to show that the header block ended, it was cut short after "Content-Length: 0".
+    if (cursor == CursorCheck::Absent && !cursor_.empty() && response.body.empty()) {
+        incomplete_ = "carries no message id (Last-Modified and Etag), unlike the ones before it";
+        return Event::Incomplete;
+    }
+    return Event::Success;
+}
+
+bool Poller::too_large(uint64_t received, uint64_t announced) const {
+    return std::max(received, announced) > config_.max_response_bytes;
+}
+
+bool Poller::on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t received,
+                         uint64_t announced) {
     if (!in_flight_ || request_id != request_id_) return false;
-    if (bytes <= config_.max_response_bytes) return false;
-    oversize_bytes_ = bytes;
+    if (!too_large(received, announced)) return false;
+    Event event = classify(headers_only.status);
+    // Until a body byte has arrived, the header block may yet turn out to be cut short, its
+    // message id with it: wait for one, or for the end of the response.
+    if (event == Event::Success && received == 0) return false;
+    oversize_bytes_ = std::max(received, announced);
     // Only a 2xx carries a message to step past: an oversized error page's Etag is no message
     // id, and skipping it would reset the backoff and re-ask at once, in a loop.
-    bool skippable = classify(headers_only.status) == Event::Success && has_cursor(headers_only);
+    Cursor ignored;
+    bool skippable = event == Event::Success && read_cursor(headers_only.headers, ignored) == CursorCheck::Valid;
     return apply(now, skippable ? Event::TooLarge : Event::TooLargeNoCursor, &headers_only);
 }
 
@@ -268,18 +303,16 @@ void Poller::send_request(Millis now) {
     ++request_id_;
     request_deadline_ = now + config_.timeout;
     StartRequest request{request_id_, config_.method, url(), {}};
-    if (cursor_.etag.empty() && !config_.cache_buster.empty()) {
+    if (cursor_.empty() && !config_.cache_buster.empty()) {
         request.url += request.url.find('?') == std::string::npos ? "?_=" : "&_=";
         request.url += config_.cache_buster;
         request.url += '-';
         request.url += std::to_string(request_id_);
     }
-    // Nchan answers If-Modified-Since without If-None-Match with 400, so the pair travels
-    // together or the date stays home.
-    if (!cursor_.etag.empty()) {
+    // The cursor is whole or empty (read_cursor, the constructor): both headers or neither.
+    if (!cursor_.empty()) {
         request.headers.push_back(Header{"If-None-Match", cursor_.etag});
-        if (!cursor_.last_modified.empty())
-            request.headers.push_back(Header{"If-Modified-Since", cursor_.last_modified});
+        request.headers.push_back(Header{"If-Modified-Since", cursor_.last_modified});
     }
     actions_.push_back(std::move(request));
 }
@@ -318,13 +351,9 @@ void Poller::deliver(Millis now, const Response& response) {
     }
 }
 
-bool Poller::take_cursor(const Response& response) {
-    // The two headers are one id: a response that carries either replaces both, so ids never mix.
-    CursorHeaders cursor = cursor_of(response);
-    if (!cursor.present) return false;
-    cursor_.last_modified.assign(cursor.last_modified);
-    cursor_.etag.assign(cursor.etag);
-    return true;
+void Poller::take_cursor(const Response& response) {
+    // Verified before: Valid (both headers move together) or Absent (a server without ids).
+    read_cursor(response.headers, cursor_);
 }
 
 Millis Poller::failure_delay(Event event, const Response* response) {
@@ -377,7 +406,12 @@ void Poller::report_failure(Millis now, Event event, const Response* response) {
     report.retry_in = failure_delay(event, response);
     report.text_status = TextStatus::Error;
     std::string what;
-    if (event == Event::NetworkFailure || !response) {
+    if (event == Event::Incomplete) {
+        // To the page, a response cut short is what it is: a failed connection (status 0).
+        report.status = 0;
+        report.error_thrown = "Incomplete Response";
+        what = "failed: the response " + incomplete_ + "; it is not delivered and the cursor stays";
+    } else if (event == Event::NetworkFailure || !response) {
         report.status = 0;
         what = "failed without an HTTP response (refused, reset or blocked)";
     } else {

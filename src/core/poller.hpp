@@ -8,6 +8,11 @@
 // next_deadline() and calls on_timer(now) once that time has come; the Poller never reads a
 // clock, so tests jump hours ahead in a microsecond.
 //
+// A response counts -- its messages delivered, its id taken as the cursor -- only when it
+// verifiably arrived whole, with a whole message id (integrity.hpp): browsers hand a page
+// "200"s whose header block was cut short. Anything else is Incomplete, a connection cut short:
+// reported, nothing delivered, the cursor kept, backed off like a network failure.
+//
 // A connection may name several URLs: instances of one server that share their message store
 // (Nchan on Redis), so a message id from one is valid on the others. A failure moves to the
 // next URL, and the cursor goes along. It may also start from a cursor: a reload's saved one,
@@ -29,16 +34,9 @@
 
 #include "backoff.hpp"
 #include "body.hpp"
+#include "integrity.hpp"
 
 namespace comet {
-
-// Where a stream stands: the server's id of the last message that arrived whole, Nchan's
-// Last-Modified + Etag, sent back as If-Modified-Since + If-None-Match. Empty: nothing yet,
-// and the server decides where a new subscriber starts.
-struct Cursor {
-    std::string last_modified;
-    std::string etag;
-};
 
 struct PollerConfig {
     // The URLs to poll, in order of preference; at least one. After a failure the next one is
@@ -56,7 +54,7 @@ struct PollerConfig {
     // identical poll (Chromium's cache lock). Requests with a cursor carry If-None-Match,
     // which already keeps them out of the cache.
     std::string cache_buster;
-    Cursor cursor;  // where to start
+    Cursor cursor;  // where to start; one that is not well_formed() is ignored
 };
 
 enum class State : uint8_t {
@@ -72,7 +70,8 @@ const char* name_of(State state);
 
 enum class Event : uint8_t {
     Start,
-    Success,           // 2xx with a body, delivered
+    Success,           // 2xx that verifiably arrived whole, delivered
+    Incomplete,        // 2xx that did not verifiably arrive whole, or a status line cut short
     Repoll,            // 408 (server-side long-poll timeout) or 204: ask again at once
     NotModified,       // 304 from an interval-poll location: ask again after retry_delay
     HttpFailure,       // any other status
@@ -146,9 +145,14 @@ class Poller {
     bool start(Millis now);
     bool on_response(Millis now, uint64_t request_id, const Response& response);
     bool on_network_failure(Millis now, uint64_t request_id);
-    // Bytes of the response body received so far, with the headers when they are known; a
-    // response past max_response_bytes is abandoned here, before it is all in memory.
-    bool on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t bytes);
+    // Bytes of the response body received so far and the size announced for it (0: not
+    // known), with the headers; a response past max_response_bytes is abandoned here, before
+    // it is all in memory.
+    bool on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t received,
+                     uint64_t announced);
+    // Whether a response of this size is past max_response_bytes: the adapter asks before it
+    // reads the headers for on_progress.
+    bool too_large(uint64_t received, uint64_t announced) const;
     bool on_timer(Millis now);
     bool go_offline(Millis now);
     bool go_online(Millis now);
@@ -183,7 +187,8 @@ class Poller {
     void deliver(Millis now, const Response& response);
     void report_failure(Millis now, Event event, const Response* response);
     void report_oversize(Millis now, const Response& response, uint64_t bytes);
-    bool take_cursor(const Response& response);
+    Event verify(const Response& response);
+    void take_cursor(const Response& response);
     Millis failure_delay(Event event, const Response* response);
 
     PollerConfig config_;
@@ -196,6 +201,7 @@ class Poller {
     size_t url_index_ = 0;
     uint32_t failures_ = 0;
     uint64_t oversize_bytes_ = 0;
+    std::string incomplete_;  // why the response being handled does not count (Incomplete)
     Backoff backoff_;
     DecodedBody decoded_;
     std::vector<Action> actions_;

@@ -122,14 +122,16 @@ void FetchConnection::on_fetch_progress(emscripten_fetch_t* fetch) {
     auto* self = static_cast<FetchConnection*>(fetch->userData);
     if (fetch != self->fetch_) return;
     // Without streaming, dataOffset is how much has arrived and totalBytes what Content-Length
-    // promises: a response announced too large is abandoned before it arrives.
-    uint64_t bytes = std::max<uint64_t>(fetch->dataOffset, fetch->totalBytes);
-    if (bytes <= self->poller_.config().max_response_bytes) return;
+    // promises: a response announced too large is abandoned before it arrives. The headers
+    // are read only for one that is.
+    uint64_t received = fetch->dataOffset;
+    uint64_t announced = fetch->totalBytes;
+    if (!self->poller_.too_large(received, announced)) return;
     self->read_headers(fetch);
     Response headers_only;
     headers_only.status = fetch->status;
     headers_only.headers = self->headers_;
-    if (self->poller_.on_progress(now_ms(), self->fetch_request_id_, headers_only, bytes))
+    if (self->poller_.on_progress(now_ms(), self->fetch_request_id_, headers_only, received, announced))
         self->run_actions(&headers_only);
 }
 

@@ -36,7 +36,9 @@
 // (every response says Connection: close) when a test needs every reset to reach the page.
 const http = require('node:http');
 
-const EXPOSE_HEADERS = 'Last-Modified, Etag, Content-Type, Retry-After, Date';
+// Transfer-Encoding: a cross-origin page sees chunked framing only when it is exposed, and the
+// client trusts a chunked response only when it sees it (src/core/integrity.hpp).
+const EXPOSE_HEADERS = 'Last-Modified, Etag, Content-Type, Retry-After, Date, Transfer-Encoding';
 const DEFAULT_BOUNDARY = 'Xq7/Zp.3kLm9Rt2Vw8Yb5Nc1Hd6Jf4Gs'; // 32 chars with '/' and '.', like Nchan's
 const BYTES_CHUNK = 64 * 1024;
 const RESET_DELAY_MS = 25; // lets the client read what was written before the RST arrives

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -47,7 +48,24 @@ Response response(int status, std::string_view status_text, std::string_view hea
     return r;
 }
 
-Response ok(std::string_view headers, std::string_view body) { return response(200, "OK", headers, body); }
+// Keeps the text of scripted responses alive for the whole run: a Response only holds views.
+std::string_view keep(std::string text) {
+    static std::deque<std::string> kept;
+    kept.push_back(std::move(text));
+    return kept.back();
+}
+
+// A 200 as the browser hands over one that arrived whole: with its body's Content-Length.
+Response ok(std::string_view headers, std::string_view body) {
+    return response(200, "OK", keep(std::string(headers) + "Content-Length: " + std::to_string(body.size()) + "\r\n"),
+                    body);
+}
+
+// Progress as the adapter reports it once a response is arriving: `bytes` received, as many
+// announced by its Content-Length.
+bool progress(Poller& poller, Millis now, uint64_t id, const Response& headers, uint64_t bytes) {
+    return poller.on_progress(now, id, headers, bytes, bytes);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reading the actions.
@@ -222,6 +240,33 @@ StartRequest retry_when_due(Poller& poller) {
     return request;
 }
 
+// Drives a fresh poller into `state` through public inputs, leaving no actions behind.
+// Offline and Suspended are reached from Open, so they hold the standard cursor.
+Poller poller_in(State state, PollerConfig c = config()) {
+    Poller poller(std::move(c));
+    if (state != State::Idle) start(poller, 0);
+    if (state == State::Open || state == State::Offline || state == State::Suspended) succeed(poller, 10);
+    if (state == State::Waiting) {
+        EXPECT_TRUE(poller.on_network_failure(10, poller.current_request()));
+        poller.clear_actions();
+    }
+    if (state == State::Offline) {
+        EXPECT_TRUE(poller.go_offline(20));
+        poller.clear_actions();
+    }
+    if (state == State::Suspended) {
+        EXPECT_TRUE(poller.suspend(20));
+        poller.clear_actions();
+    }
+    if (state == State::Closed) {
+        EXPECT_TRUE(poller.close());
+        poller.clear_actions();
+    }
+    EXPECT_STATE(poller, state);
+    EXPECT_NO_ACTIONS(poller);
+    return poller;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start.
 
@@ -308,7 +353,7 @@ TEST(Poller, DeliversJsonWithTypeAndData) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
     std::string_view body = R"({"type":"news","data":{"title":"t"}})";
-    ASSERT_TRUE(poller.on_response(1, id, ok("Content-Type: application/json\r\nEtag: 1\r\n", body)));
+    ASSERT_TRUE(poller.on_response(1, id, ok("Content-Type: application/json\r\n", body)));
     take<StateChanged>(poller);
     Deliver deliver = take<Deliver>(poller);
     ASSERT_EQ(deliver.messages.size(), 1u);
@@ -319,28 +364,16 @@ TEST(Poller, DeliversJsonWithTypeAndData) {
     EXPECT_NO_ACTIONS(poller);
 }
 
-TEST(Poller, EtagAloneSendsIfNoneMatchAlone) {
+TEST(Poller, AWholeIdIsSentBackAsBothHeaders) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
-    ASSERT_TRUE(poller.on_response(1, id, ok("Etag: 7\r\n", "m")));
+    ASSERT_TRUE(poller.on_response(1, id, ok("Etag: 7\r\nLast-Modified: Wed, 01 Jan 2025 00:00:00 GMT\r\n", "m")));
     take<StateChanged>(poller);
     take<Deliver>(poller);
     StartRequest next = take<StartRequest>(poller);
-    ASSERT_EQ(next.headers.size(), 1u);
-    EXPECT_EQ(next.headers[0].name, "If-None-Match");
-    EXPECT_EQ(next.headers[0].value, "7");
-}
-
-TEST(Poller, LastModifiedAloneSendsNeitherHeader) {
-    // Nchan answers If-Modified-Since without If-None-Match with 400.
-    Poller poller(config());
-    uint64_t id = start(poller, 0);
-    ASSERT_TRUE(poller.on_response(1, id, ok("Last-Modified: Wed, 01 Jan 2025 00:00:00 GMT\r\n", "m")));
-    take<StateChanged>(poller);
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
-    EXPECT_TRUE(next.headers.empty()) << describe(next);
-    EXPECT_EQ(poller.last_modified(), kLastModified);
+    ASSERT_EQ(next.headers.size(), 2u);
+    EXPECT_EQ(header(next, "If-None-Match"), "7");
+    EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
 }
 
 TEST(Poller, ResponseWithoutCursorKeepsThePreviousOne) {
@@ -352,19 +385,6 @@ TEST(Poller, ResponseWithoutCursorKeepsThePreviousOne) {
     StartRequest next = take<StartRequest>(poller);
     EXPECT_EQ(header(next, "If-None-Match"), "3");
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
-}
-
-TEST(Poller, AResponseWithEitherCursorHeaderReplacesTheWholeCursor) {
-    // Last-Modified and Etag are two halves of one message id: never mix two ids.
-    Poller poller(config());
-    start(poller, 0);
-    succeed(poller, 1);
-    ASSERT_TRUE(poller.on_response(2, poller.current_request(), ok("Etag: 9\r\n", "m")));
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
-    EXPECT_EQ(header(next, "If-None-Match"), "9");
-    EXPECT_EQ(header(next, "If-Modified-Since"), "<absent>");
-    EXPECT_EQ(poller.last_modified(), "");
 }
 
 TEST(Poller, CacheBusterMarksOnlyRequestsWithoutACursor) {
@@ -450,7 +470,8 @@ TEST(Poller, MultipartDeliversAllPartsInOneDeliver) {
 TEST(Poller, MultipartWithABadPartDeliversTheRestThenReportsIt) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
-    const char headers[] = "Content-Type: multipart/mixed; boundary=B\r\nEtag: 4\r\n";
+    const char headers[] =
+        "Content-Type: multipart/mixed; boundary=B\r\nEtag: 4\r\nLast-Modified: Wed, 01 Jan 2025 00:00:00 GMT\r\n";
     std::string_view body =
         "--B\r\nContent-Type: application/json\r\n\r\n{bad\r\n--B\r\nContent-Type: text/plain\r\n\r\nfine\r\n--B--\r\n";
     ASSERT_TRUE(poller.on_response(1, id, ok(headers, body)));
@@ -463,6 +484,169 @@ TEST(Poller, MultipartWithABadPartDeliversTheRestThenReportsIt) {
     EXPECT_EQ(report.text_status, TextStatus::ParserError);
     EXPECT_NE(report.detail.find("part 1"), std::string::npos) << report.detail;
     EXPECT_NO_ACTIONS(poller);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only what verifiably arrived whole counts (integrity.hpp). Anything else is a connection cut
+// short: reported as status 0, nothing delivered, the cursor kept, the backoff climbed.
+
+// Answers the request in flight with `answer`, which must be taken for a response cut short.
+Report expect_cut(Poller& poller, Millis now, const Response& answer, const std::string& reason) {
+    const Cursor before = poller.cursor();
+    Report report = fail(poller, now, answer);
+    EXPECT_EQ(report.status, 0);
+    EXPECT_EQ(report.text_status, TextStatus::Error);
+    EXPECT_EQ(report.error_thrown, "Incomplete Response");
+    EXPECT_FALSE(report.has_response);
+    EXPECT_NE(report.detail.find(reason), npos) << report.detail;
+    EXPECT_NE(report.detail.find("not delivered and the cursor stays"), npos) << report.detail;
+    EXPECT_EQ(poller.etag(), before.etag);
+    EXPECT_EQ(poller.last_modified(), before.last_modified);
+    return report;
+}
+
+struct CutRow {
+    int status;
+    std::string headers;
+    std::string body;
+    std::string reason;  // what the report says
+};
+
+const std::string kWholeId = "Last-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\nEtag: 12\r\n";
+
+// What Chromium and Firefox hand a page for a long poll cut short (measured: see
+// test/browser/cuts.test.js), and the kinds of broken ids.
+const CutRow kCutRows[] = {
+    // Cut inside the header block: the lines so far, an empty body.
+    {200, "Content-Type: application/json\r\nContent-Length: 21\r\n", "", "Content-Length 21, 0 bytes arrived"},
+    {200, "Content-Length: 2\r\n", "", "Content-Length 2, 0 bytes arrived"},
+    {200, "Content-Length: 21\r\n" + kWholeId, "", "Content-Length 21, 0 bytes arrived"},
+    {200, "Content-Length: 21\r\nLast-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\nEtag: 1\r\n", "",
+     "Content-Length 21, 0 bytes arrived"},
+    {200, "", "", "cannot be shown to have arrived whole"},
+    {200, "Server: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 21:46:12 GMT\r\n", "", "cannot be shown"},
+    {200, "Content-Length: \r\n", "", "cannot be shown"},
+    {200, "Transfer-Encoding: chunked\r\n" + kWholeId, "", "cannot be shown"},
+    // A body cut short that a browser would hand over (none of ours does; the rule holds anyway).
+    {200, "Content-Length: 21\r\n" + kWholeId, "{\"type\":\"t\"", "Content-Length 21, 11 bytes arrived"},
+    {200, "Content-Length: 5\r\n" + kWholeId, "{\"type\":\"t\"}", "Content-Length 5, 12 bytes arrived"},
+    // No framing at all: a body that ended when the connection did.
+    {200, kWholeId, "{\"type\":\"t\"}", "cannot be shown"},
+    // Whole framing, but half an id, or a malformed one.
+    {200, "Content-Length: 1\r\nEtag: 12\r\n", "m", "message id that is not whole"},
+    {200, "Content-Length: 1\r\nLast-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\n", "m", "not whole"},
+    {200, "Content-Length: 1\r\nLast-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\nEtag: \r\n", "m", "not whole"},
+    {200, "Content-Length: 1\r\nLast-Modified: Thu, 02 Jan 2025 00:00\r\nEtag: 12\r\n", "m", "not whole"},
+    {206, "Content-Length: 0\r\nLast-Modified: Thu, 02 Jan 2025\r\nEtag: 1\r\n", "", "not whole"},
+    // A status line cut short: "HTTP/1.1 2", "HTTP/1.1 20".
+    {2, "", "", "status line cut short (status 2)"},
+    {20, "", "", "status line cut short (status 20)"},
+};
+
+TEST(Poller, AResponseThatDidNotArriveWholeIsACutConnection) {
+    for (State state : {State::Connecting, State::Open}) {
+        for (const CutRow& row : kCutRows) {
+            SCOPED_TRACE(std::string(name_of(state)) + " " + std::to_string(row.status) + "\n" + row.headers);
+            Poller poller = poller_in(state);
+            const std::string etag = poller.etag();
+            Report report = expect_cut(poller, 1000, response(row.status, "OK", row.headers, row.body), row.reason);
+            EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
+            EXPECT_EQ(poller.failures(), 1u);
+            // The retry asks again from where the stream stood.
+            StartRequest again = retry_when_due(poller);
+            EXPECT_EQ(header(again, "If-None-Match"), state == State::Open ? etag : "<absent>");
+        }
+    }
+}
+
+TEST(Poller, ACutStatusLineSaysSo) {
+    Poller poller = poller_in(State::Open);
+    Report report = expect_cut(poller, 1000, response(20, ""), "status line cut short (status 20)");
+    EXPECT_NE(report.detail.find(kUrl), npos) << report.detail;
+}
+
+TEST(Poller, CutResponsesClimbTheBackoffAndAWholeOneEndsTheRun) {
+    Poller poller = poller_in(State::Open);
+    Millis now = 1000;
+    for (uint32_t failures = 1; failures <= 4; ++failures) {
+        Report report = expect_cut(poller, now, response(200, "OK", "Content-Length: 21\r\n"), "was cut short");
+        EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
+        EXPECT_NE(report.detail.find("failure " + std::to_string(failures) + " in a row"), npos) << report.detail;
+        retry_when_due(poller);
+        now += report.retry_in;
+    }
+    succeed(poller, now + 1);
+    EXPECT_EQ(poller.failures(), 0u);
+}
+
+TEST(Poller, AnEmptyBodyWithoutAnIdCountsOnlyWhereNoIdWasEverSent) {
+    // "Content-Length: 0" and no id: a server without ids (delivered), or, once ids have come,
+    // a header block cut right after Content-Length (not delivered).
+    {
+        Poller poller(config());
+        uint64_t id = start(poller, 0);
+        ASSERT_TRUE(poller.on_response(1, id, ok("", "")));
+        take<StateChanged>(poller);
+        EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
+        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "<absent>");
+        EXPECT_NO_ACTIONS(poller);
+    }
+    {
+        Poller poller = poller_in(State::Open);
+        expect_cut(poller, 1000, ok("Content-Type: text/plain\r\n", ""), "carries no message id");
+    }
+    {
+        // With a body byte, the header block is known to have ended: the server sent no id.
+        Poller poller = poller_in(State::Open);
+        ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok("Content-Type: text/plain\r\n", "m")));
+        take<Deliver>(poller);
+        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "3");
+    }
+}
+
+TEST(Poller, AnEmptyMessageWithAWholeIdCounts) {
+    Poller poller = poller_in(State::Open);
+    ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kWholeId, "")));
+    EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
+    EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "12");
+}
+
+TEST(Poller, ChunkedAndCompressedResponsesCountWithABodyByte) {
+    const std::string rows[] = {
+        "Transfer-Encoding: chunked\r\n" + kWholeId,
+        "Content-Encoding: gzip\r\nContent-Length: 3\r\n" + kWholeId,  // 3 bytes on the wire, more decoded
+    };
+    for (const std::string& headers : rows) {
+        SCOPED_TRACE(headers);
+        Poller poller = poller_in(State::Open);
+        ASSERT_TRUE(
+            poller.on_response(1000, poller.current_request(), response(200, "OK", headers, "{\"type\":\"t\"}")));
+        EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
+        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "12");
+        EXPECT_NO_ACTIONS(poller);
+    }
+}
+
+TEST(Poller, AStartCursorThatIsNotWholeIsIgnored) {
+    const Cursor rows[] = {
+        {"", "7"},
+        {kLastModified, ""},
+        {"Wed, 01 Jan 2025", "7"},
+        {"garbage", "garbage"},
+    };
+    for (const Cursor& given : rows) {
+        SCOPED_TRACE(given.last_modified + " / " + given.etag);
+        PollerConfig c = config();
+        c.cursor = given;
+        c.cache_buster = "t";
+        Poller poller(c);
+        EXPECT_TRUE(poller.cursor().empty());
+        ASSERT_TRUE(poller.start(0));
+        take<StateChanged>(poller);
+        StartRequest first = take<StartRequest>(poller);
+        EXPECT_TRUE(first.headers.empty()) << describe(first);
+        EXPECT_NE(first.url.find("_=t-"), npos) << first.url;  // a new subscriber's poll
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,8 +707,8 @@ struct FailureRow {
 };
 
 const FailureRow kFailures[] = {
-    {500, "Internal Server Error"}, {403, "Forbidden"}, {0, ""}, {400, "Bad Request"}, {410, "Gone"},
-    {503, "Service Unavailable"},   {302, "Found"}};
+    {500, "Internal Server Error"}, {403, "Forbidden"}, {0, ""},           {400, "Bad Request"}, {410, "Gone"},
+    {503, "Service Unavailable"},   {302, "Found"},     {404, "Not Found"}};
 
 bool slow_path_status(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
 
@@ -730,7 +914,7 @@ TEST(Poller, AnswersAfterTheRequestWasAnsweredAreRefused) {
     Report report = fail(poller, 1, response(500, "Internal Server Error"));
     EXPECT_FALSE(poller.on_response(2, id, ok(kCursorHeaders, "x")));
     EXPECT_FALSE(poller.on_network_failure(2, id));
-    EXPECT_FALSE(poller.on_progress(2, id, ok(kCursorHeaders, ""), 1u << 30));
+    EXPECT_FALSE(progress(poller, 2, id, ok(kCursorHeaders, ""), 1u << 30));
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
     EXPECT_EQ(poller.next_deadline(), 1 + report.retry_in);
@@ -765,33 +949,6 @@ TEST(Poller, StartWhileWaitingIsRefused) {
 
 // ---------------------------------------------------------------------------------------------
 // Close.
-
-// Drives a fresh poller into `state` through public inputs, leaving no actions behind.
-// Offline and Suspended are reached from Open, so they hold the standard cursor.
-Poller poller_in(State state, PollerConfig c = config()) {
-    Poller poller(std::move(c));
-    if (state != State::Idle) start(poller, 0);
-    if (state == State::Open || state == State::Offline || state == State::Suspended) succeed(poller, 10);
-    if (state == State::Waiting) {
-        EXPECT_TRUE(poller.on_network_failure(10, poller.current_request()));
-        poller.clear_actions();
-    }
-    if (state == State::Offline) {
-        EXPECT_TRUE(poller.go_offline(20));
-        poller.clear_actions();
-    }
-    if (state == State::Suspended) {
-        EXPECT_TRUE(poller.suspend(20));
-        poller.clear_actions();
-    }
-    if (state == State::Closed) {
-        EXPECT_TRUE(poller.close());
-        poller.clear_actions();
-    }
-    EXPECT_STATE(poller, state);
-    EXPECT_NO_ACTIONS(poller);
-    return poller;
-}
 
 const State kLiveStates[] = {State::Idle,    State::Connecting, State::Open,
                              State::Waiting, State::Offline,    State::Suspended};
@@ -828,7 +985,7 @@ TEST(Poller, AfterCloseEveryInputIsRefused) {
         EXPECT_FALSE(poller.on_response(100, last, ok(kCursorHeaders, "x")));
         EXPECT_FALSE(poller.on_response(100, last, response(408, "")));
         EXPECT_FALSE(poller.on_network_failure(100, last));
-        EXPECT_FALSE(poller.on_progress(100, last, ok(kCursorHeaders, ""), 1u << 30));
+        EXPECT_FALSE(progress(poller, 100, last, ok(kCursorHeaders, ""), 1u << 30));
         EXPECT_FALSE(poller.on_timer(100));
         EXPECT_FALSE(poller.on_timer(100 + kTimeout + kMaxRetry));
         EXPECT_FALSE(poller.go_offline(100));
@@ -1284,13 +1441,13 @@ TEST(Poller, ProgressWithinTheLimitChangesNothing) {
         for (uint64_t bytes : {uint64_t{0}, uint64_t{1}, kLimit - 1, kLimit}) {
             for (const char* headers : {kNextCursorHeaders, kNoCursorHeaders}) {
                 SCOPED_TRACE(bytes);
-                EXPECT_FALSE(poller.on_progress(1000, id, ok(headers, ""), bytes));
+                EXPECT_FALSE(progress(poller, 1000, id, ok(headers, ""), bytes));
                 expect_unchanged(poller, before);
             }
         }
         // Past the limit, but for another request: refused as well.
-        EXPECT_FALSE(poller.on_progress(1000, id + 1, ok(kNextCursorHeaders, ""), kLimit + 1));
-        EXPECT_FALSE(poller.on_progress(1000, id - 1, ok(kNoCursorHeaders, ""), kLimit + 1));
+        EXPECT_FALSE(progress(poller, 1000, id + 1, ok(kNextCursorHeaders, ""), kLimit + 1));
+        EXPECT_FALSE(progress(poller, 1000, id - 1, ok(kNoCursorHeaders, ""), kLimit + 1));
         expect_unchanged(poller, before);
     }
 }
@@ -1301,7 +1458,7 @@ TEST(Poller, ProgressPastTheLimitWithACursorAbortsAndStepsPastIt) {
             SCOPED_TRACE(std::string(name_of(state)) + " " + std::to_string(bytes));
             Poller poller = poller_in(state, small_config());
             uint64_t id = poller.current_request();
-            ASSERT_TRUE(poller.on_progress(1000, id, ok(kNextCursorHeaders, ""), bytes));
+            ASSERT_TRUE(progress(poller, 1000, id, ok(kNextCursorHeaders, ""), bytes));
             EXPECT_STATE(poller, State::Open);
             if (state == State::Connecting) expect_state_changed(poller, State::Connecting, State::Open);
             EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
@@ -1322,12 +1479,43 @@ TEST(Poller, ProgressPastTheLimitWithACursorAbortsAndStepsPastIt) {
 
             // The abandoned request is gone: whatever it still says is refused.
             const Snapshot after = snapshot(poller);
-            EXPECT_FALSE(poller.on_progress(1001, id, ok(kNextCursorHeaders, ""), bytes + 1));
+            EXPECT_FALSE(progress(poller, 1001, id, ok(kNextCursorHeaders, ""), bytes + 1));
             EXPECT_FALSE(poller.on_response(1001, id, ok(kCursorHeaders, "late")));
             EXPECT_FALSE(poller.on_network_failure(1001, id));
             expect_unchanged(poller, after);
         }
     }
+}
+
+TEST(Poller, AnAnnouncedSizeAloneDoesNotVouchForTheId) {
+    // Content-Length past the limit arrived, but no body byte yet: the header block may still
+    // turn out to be cut short, "Etag: 1" where the server sent "12". Only a body byte shows
+    // it ended; until then nothing happens, and a cut shows up as an incomplete response.
+    Poller poller = poller_in(State::Open, small_config());
+    uint64_t id = poller.current_request();
+    const Snapshot before = snapshot(poller);
+    EXPECT_FALSE(poller.on_progress(1000, id, ok(kNextCursorHeaders, ""), 0, kLimit + 1));
+    expect_unchanged(poller, before);
+    ASSERT_TRUE(poller.on_progress(1001, id, ok(kNextCursorHeaders, ""), 1, kLimit + 1));
+    EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+    expect_oversize_report(take<Report>(poller), kLimit + 1);
+    EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "8");
+    EXPECT_NO_ACTIONS(poller);
+
+    // An oversized error page needs no body byte: it is a failure whatever its headers say.
+    Poller failing = poller_in(State::Open, small_config());
+    ASSERT_TRUE(
+        failing.on_progress(1000, failing.current_request(), response(500, "", kNextCursorHeaders), 0, kLimit + 1));
+    expect_state_changed(failing, State::Open, State::Waiting);
+    failing.clear_actions();
+    EXPECT_EQ(failing.etag(), "3");
+
+    // A broken id on an oversized message cannot be stepped past: a failure, not a skip.
+    Poller broken = poller_in(State::Open, small_config());
+    ASSERT_TRUE(broken.on_progress(1000, broken.current_request(), ok("Etag: 8\r\n", ""), 1, kLimit + 1));
+    expect_state_changed(broken, State::Open, State::Waiting);
+    broken.clear_actions();
+    EXPECT_EQ(broken.etag(), "3");
 }
 
 TEST(Poller, AnOversizedMessageWithACursorEndsTheRunOfFailures) {
@@ -1337,7 +1525,7 @@ TEST(Poller, AnOversizedMessageWithACursorEndsTheRunOfFailures) {
     retry_when_due(poller);
     EXPECT_EQ(poller.failures(), 1u);
     ASSERT_TRUE(
-        poller.on_progress(10 + report.retry_in + 5, poller.current_request(), ok(kNextCursorHeaders, ""), kLimit + 1));
+        progress(poller, 10 + report.retry_in + 5, poller.current_request(), ok(kNextCursorHeaders, ""), kLimit + 1));
     expect_state_changed(poller, State::Connecting, State::Open);
     poller.clear_actions();
     EXPECT_EQ(poller.failures(), 0u);
@@ -1349,7 +1537,7 @@ TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
         Poller poller = poller_in(state, small_config());
         const std::string etag = poller.etag();
         uint64_t id = poller.current_request();
-        ASSERT_TRUE(poller.on_progress(1000, id, ok(kNoCursorHeaders, ""), kLimit + 1));
+        ASSERT_TRUE(progress(poller, 1000, id, ok(kNoCursorHeaders, ""), kLimit + 1));
         expect_state_changed(poller, state, State::Waiting);
         EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
         Report report = take<Report>(poller);
@@ -1371,7 +1559,7 @@ TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
         Millis now = 1000 + report.retry_in + 5;
         for (uint32_t failures = 2; failures <= 6; ++failures) {
             SCOPED_TRACE(failures);
-            ASSERT_TRUE(poller.on_progress(now, again.request_id, ok(kNoCursorHeaders, ""), kLimit + 1));
+            ASSERT_TRUE(progress(poller, now, again.request_id, ok(kNoCursorHeaders, ""), kLimit + 1));
             expect_state_changed(poller, State::Connecting, State::Waiting);
             EXPECT_EQ(take<AbortRequest>(poller).request_id, again.request_id);
             Report next = take<Report>(poller);
@@ -1395,7 +1583,7 @@ TEST(Poller, AnOversizedErrorPageIsAFailureEvenWithACursor) {
         for (uint32_t failures = 1; failures <= 3; ++failures) {
             uint64_t id = poller.current_request();
             State from = poller.state();
-            ASSERT_TRUE(poller.on_progress(now, id, response(status, "", kNextCursorHeaders), kLimit + 1));
+            ASSERT_TRUE(progress(poller, now, id, response(status, "", kNextCursorHeaders), kLimit + 1));
             expect_state_changed(poller, from, State::Waiting);
             EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
             Report report = take<Report>(poller);
@@ -1485,7 +1673,7 @@ TEST(Poller, GoingOfflineAbortsWhatIsInFlightAndSetsNoTimer) {
         EXPECT_FALSE(poller.on_timer(1000 + 24 * 3600 * 1000LL));
         EXPECT_FALSE(poller.on_response(1001, id, ok(kCursorHeaders, "late")));
         EXPECT_FALSE(poller.on_network_failure(1001, id));
-        EXPECT_FALSE(poller.on_progress(1001, id, ok(kCursorHeaders, ""), uint64_t{1} << 40));
+        EXPECT_FALSE(progress(poller, 1001, id, ok(kCursorHeaders, ""), uint64_t{1} << 40));
         EXPECT_FALSE(poller.go_offline(1002));
         expect_unchanged(poller, after);
     }
@@ -1643,6 +1831,7 @@ enum class Input : uint8_t {
     Ok,                  // 200, small, with a new cursor
     OkTooLarge,          // 200 arrived whole but past max_response_bytes, with a cursor
     OkTooLargeNoCursor,  // ... without one
+    OkCut,               // 200 whose header block was cut: Content-Length 21, no body
     Repoll,              // 408
     NotModified,         // 304
     ServerError,         // 500
@@ -1650,6 +1839,7 @@ enum class Input : uint8_t {
     ProgressAtLimit,           // on_progress with exactly max_response_bytes
     ProgressTooLarge,          // on_progress past it, with a cursor
     ProgressTooLargeNoCursor,  // ... without one
+    ProgressNoBodyYet,         // announced past it, no body byte yet: the id cannot be trusted
     TimerEarly,                // on_timer a millisecond before next_deadline (or now, if none)
     TimerDue,                  // on_timer at next_deadline (or a day later, if none)
     GoOffline,
@@ -1665,6 +1855,7 @@ const char* input_name(Input input) {
         case Input::Ok: return "200";
         case Input::OkTooLarge: return "200 too large";
         case Input::OkTooLargeNoCursor: return "200 too large, no cursor";
+        case Input::OkCut: return "200 cut short";
         case Input::Repoll: return "408";
         case Input::NotModified: return "304";
         case Input::ServerError: return "500";
@@ -1672,6 +1863,7 @@ const char* input_name(Input input) {
         case Input::ProgressAtLimit: return "progress at the limit";
         case Input::ProgressTooLarge: return "progress too large";
         case Input::ProgressTooLargeNoCursor: return "progress too large, no cursor";
+        case Input::ProgressNoBodyYet: return "progress announced too large, no body yet";
         case Input::TimerEarly: return "timer early";
         case Input::TimerDue: return "timer due";
         case Input::GoOffline: return "go offline";
@@ -1701,6 +1893,7 @@ const TableRow kTable[] = {
     {Input::Ok,                     {"-",             "open:CDR",       "open:DR",     "-",              "-",              "-",              "-"}},
     {Input::OkTooLarge,             {"-",             "open:CER",       "open:ER",     "-",              "-",              "-",              "-"}},
     {Input::OkTooLargeNoCursor,     {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
+    {Input::OkCut,                  {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::Repoll,                 {"-",             "connecting:R",   "open:R",      "-",              "-",              "-",              "-"}},
     {Input::NotModified,            {"-",             "waiting:C",      "waiting:C",   "-",              "-",              "-",              "-"}},
     {Input::ServerError,            {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
@@ -1708,6 +1901,7 @@ const TableRow kTable[] = {
     {Input::ProgressAtLimit,        {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::ProgressTooLarge,       {"-",             "open:CAER",      "open:AER",    "-",              "-",              "-",              "-"}},
     {Input::ProgressTooLargeNoCursor,{"-",            "waiting:CAE",    "waiting:CAE", "-",              "-",              "-",              "-"}},
+    {Input::ProgressNoBodyYet,      {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::TimerEarly,             {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::TimerDue,               {"-",             "connecting:AR",  "open:AR",     "connecting:CR",  "-",              "-",              "-"}},
     {Input::GoOffline,              {"-",             "offline:CA",     "offline:CA",  "offline:C",      "-",              "-",              "-"}},
@@ -1758,14 +1952,18 @@ bool feed(Poller& poller, Input input, uint64_t id, Millis at) {
         case Input::Ok: return poller.on_response(at, id, ok(kNextCursorHeaders, "m"));
         case Input::OkTooLarge: return poller.on_response(at, id, ok(kNextCursorHeaders, big));
         case Input::OkTooLargeNoCursor: return poller.on_response(at, id, ok(kNoCursorHeaders, big));
+        case Input::OkCut:
+            return poller.on_response(at, id,
+                                      response(200, "OK", std::string(kNextCursorHeaders) + "Content-Length: 21\r\n"));
         case Input::Repoll: return poller.on_response(at, id, response(408, "Request Timeout"));
         case Input::NotModified: return poller.on_response(at, id, response(304, "Not Modified"));
         case Input::ServerError:
             return poller.on_response(at, id, response(500, "Internal Server Error", kNoCursorHeaders, "oops"));
         case Input::NetworkFailure: return poller.on_network_failure(at, id);
-        case Input::ProgressAtLimit: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), kLimit);
-        case Input::ProgressTooLarge: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), kLimit + 1);
-        case Input::ProgressTooLargeNoCursor: return poller.on_progress(at, id, ok(kNoCursorHeaders, ""), kLimit + 1);
+        case Input::ProgressAtLimit: return progress(poller, at, id, ok(kNextCursorHeaders, ""), kLimit);
+        case Input::ProgressTooLarge: return progress(poller, at, id, ok(kNextCursorHeaders, ""), kLimit + 1);
+        case Input::ProgressTooLargeNoCursor: return progress(poller, at, id, ok(kNoCursorHeaders, ""), kLimit + 1);
+        case Input::ProgressNoBodyYet: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), 0, kLimit + 1);
         case Input::TimerEarly:
         case Input::TimerDue: return poller.on_timer(at);
         case Input::GoOffline: return poller.go_offline(at);
@@ -1868,6 +2066,7 @@ TEST(Poller, AnswersForAnotherRequestAreRefusedInEveryState) {
     const Input answers[] = {Input::Ok,
                              Input::OkTooLarge,
                              Input::OkTooLargeNoCursor,
+                             Input::OkCut,
                              Input::Repoll,
                              Input::NotModified,
                              Input::ServerError,
@@ -1902,6 +2101,7 @@ TEST(Poller, NamesForStatesEventsAndTextStatuses) {
     EXPECT_STREQ(name_of(TextStatus::ParserError), "parsererror");
     EXPECT_STREQ(name_of(Event::Start), "start");
     EXPECT_STREQ(name_of(Event::Success), "success");
+    EXPECT_STREQ(name_of(Event::Incomplete), "incomplete");
     EXPECT_STREQ(name_of(Event::Repoll), "repoll");
     EXPECT_STREQ(name_of(Event::NotModified), "not-modified");
     EXPECT_STREQ(name_of(Event::HttpFailure), "http-failure");
