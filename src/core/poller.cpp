@@ -134,8 +134,10 @@ Event classify(int status) {
     return Event::HttpFailure;
 }
 
-// Statuses that asking again soon cannot change: slow path, never a hot loop.
-bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
+// Statuses that asking again soon cannot change: slow path, never a hot loop. Not 410 or 503:
+// Nchan answers every waiting poll with 410 while nginx reloads or stops, and 503 until its
+// Redis is up; both heal within seconds.
+bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404; }
 
 constexpr Millis kMaxRetryAfter = 3600 * 1000;
 
@@ -365,7 +367,9 @@ Millis Poller::failure_delay(Event event, const Response* response) {
     uint32_t rounds = failures_ - static_cast<uint32_t>(others);
     if (event == Event::HttpFailure && response) {
         int status = response->status;
-        if (status == 429 || status == 503) {
+        // Retry-After is a rate limit's exact word. A 503's is not heeded: servers send one
+        // while they restart, and the normal backoff finds them back sooner.
+        if (status == 429) {
             bool found = false;
             std::string_view value = find_header(response->headers, "retry-after", &found);
             if (found) {

@@ -710,7 +710,9 @@ const FailureRow kFailures[] = {
     {500, "Internal Server Error"}, {403, "Forbidden"}, {0, ""},           {400, "Bad Request"}, {410, "Gone"},
     {503, "Service Unavailable"},   {302, "Found"},     {404, "Not Found"}};
 
-bool slow_path_status(int status) { return status == 400 || status == 403 || status == 404 || status == 410; }
+// 410 and 503 are what Nchan answers while nginx reloads or restarts and while its Redis comes
+// up: they heal within seconds and take the normal backoff.
+bool slow_path_status(int status) { return status == 400 || status == 403 || status == 404; }
 
 TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
     for (const FailureRow& row : kFailures) {
@@ -727,7 +729,7 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
         EXPECT_EQ(report.text_status, TextStatus::Error);
         EXPECT_EQ(report.status, row.status);
         EXPECT_EQ(report.error_thrown, row.status_text);
-        // 400, 403, 404 and 410 take the slow path; everything else the first backoff step.
+        // 400, 403 and 404 take the slow path; everything else the first backoff step.
         if (slow_path_status(row.status)) {
             EXPECT_TRUE(is_slow_delay(report.retry_in));
         } else {
@@ -1085,13 +1087,13 @@ TEST(Poller, OnceEveryUrlFailedInARowItBacksOffCountingRoundsFromThere) {
 TEST(Poller, RetryAfterAndTheSlowPathWaitOnlyOnceNoOtherUrlIsLeft) {
     Poller poller(two_instances());
     start(poller, 0);
-    Report busy = fail(poller, 0, response(503, "Service Unavailable", "Retry-After: 120\r\n"));
+    Report busy = fail(poller, 0, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
     EXPECT_EQ(busy.retry_in, kRetry / 10) << "instance B owes nothing to A's Retry-After";
     retry_when_due(poller);
     Report missing = fail(poller, 1000, response(404, "Not Found"));
     EXPECT_TRUE(is_slow_delay(missing.retry_in)) << "both answered: the slow path";
     EXPECT_EQ(retry_when_due(poller).url, kUrlA);
-    Report again = fail(poller, 40000, response(503, "Service Unavailable", "Retry-After: 120\r\n"));
+    Report again = fail(poller, 40000, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
     EXPECT_EQ(again.retry_in, 120000);
 }
 
@@ -1214,8 +1216,8 @@ const RetryAfterRow kRetryAfters[] = {
     {"Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Thu, 02 Jan 2025 00:00:00 GMT\r\n", 3600000},
 };
 
-TEST(Poller, TooManyRequestsAndServiceUnavailableWaitExactlyTheRetryAfter) {
-    for (int status : {429, 503}) {
+TEST(Poller, TooManyRequestsWaitsExactlyTheRetryAfter) {
+    for (int status : {429}) {
         for (const RetryAfterRow& row : kRetryAfters) {
             SCOPED_TRACE(std::to_string(status) + " " + row.headers);
             Poller poller(config());
@@ -1243,7 +1245,7 @@ TEST(Poller, RetryAfterWinsOverTheBackoffEvenWhenShorter) {
         now += report.retry_in + 1;
     }
     // The backoff would now wait 3 to 30 seconds; the server asks for 2.
-    Report report = fail(poller, now, response(503, "Service Unavailable", "Retry-After: 2\r\n"));
+    Report report = fail(poller, now, response(429, "Too Many Requests", "Retry-After: 2\r\n"));
     EXPECT_EQ(report.retry_in, 2000);
     EXPECT_EQ(poller.failures(), 6u);  // still a failure in the row
     retry_when_due(poller);
@@ -1281,7 +1283,7 @@ TEST(Poller, RetryAfterOnOtherStatusesIsIgnored) {
         "Retry-After: 120\r\n",
         "Date: Wed, 01 Jan 2025 00:00:00 GMT\r\nRetry-After: Wed, 01 Jan 2025 00:02:00 GMT\r\n",
     };
-    for (int status : {500, 502, 504, 302, 418, 400, 403, 404, 410}) {
+    for (int status : {500, 502, 503, 504, 302, 418, 400, 403, 404, 410}) {
         for (const char* h : headers) {
             SCOPED_TRACE(std::to_string(status) + " " + h);
             Poller poller(config());
@@ -1302,7 +1304,7 @@ TEST(Poller, RetryAfterOnOtherStatusesIsIgnored) {
 
 TEST(Poller, FailuresThatWillNotHealTakeTheSlowPath) {
     const Millis max_retry = 60000;  // not the default: the slow path follows the config
-    for (int status : {400, 403, 404, 410}) {
+    for (int status : {400, 403, 404}) {
         SCOPED_TRACE(status);
         Millis lowest = max_retry;
         Millis highest = 0;
@@ -1321,6 +1323,32 @@ TEST(Poller, FailuresThatWillNotHealTakeTheSlowPath) {
         }
         // Spread over the range, not one fixed delay.
         EXPECT_GT(highest - lowest, max_retry / 4) << lowest << ".." << highest;
+    }
+}
+
+TEST(Poller, WhatAReloadOrRestartAnswersTakesTheNormalBackoff) {
+    // nginx reloading or stopping: Nchan answers waiting polls 410, then the port refuses;
+    // while its Redis comes up: 503, with or without Retry-After. All heal in seconds.
+    const Response answers[] = {
+        response(410, "Gone"),
+        response(503, "Service Unavailable"),
+        response(503, "Service Unavailable", "Retry-After: 120\r\n"),
+    };
+    for (const Response& answer : answers) {
+        SCOPED_TRACE(std::to_string(answer.status) + " " + std::string(answer.headers));
+        Poller poller = poller_in(State::Open);
+        Millis now = 1000;
+        Report first = fail(poller, now, answer);
+        EXPECT_TRUE(is_backoff_delay(first.retry_in, 1));
+        retry_when_due(poller);
+        now += first.retry_in;
+        Report refused = fail_network(poller, now);
+        EXPECT_TRUE(is_backoff_delay(refused.retry_in, 2));
+        retry_when_due(poller);
+        now += refused.retry_in;
+        Report again = fail(poller, now, answer);
+        EXPECT_TRUE(is_backoff_delay(again.retry_in, 3));
+        EXPECT_EQ(header(retry_when_due(poller), "If-None-Match"), "3");
     }
 }
 
