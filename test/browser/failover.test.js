@@ -22,12 +22,21 @@ after(async () => {
 
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
+// Resolves once `server` holds a subscriber on the channel: its poll arrived and waits.
+async function waitUntilHeld(server, name) {
+  const started = Date.now();
+  while ((await server.channelInfo(name)).subscribers < 1) {
+    if (Date.now() - started > 5000) throw new Error(`${server.origin} holds no subscriber on ${name} after 5 s`);
+    await sleep(10);
+  }
+}
+
 it('two instances on one Redis: a message published on one reaches a subscriber of the other', async () => {
   const [a, b] = await Promise.all([startNchan({ redis: redis.url }), startNchan({ redis: redis.url })]);
   try {
     const name = channel('redis');
     const poll = fetch(`${b.origin}/sub/${name}`);
-    await sleep(200);
+    await waitUntilHeld(b, name);
     await a.publish(name, '{"type":"n","data":"across"}');
     const answer = await poll;
     assert.equal(await answer.text(), '{"type":"n","data":"across"}');
@@ -35,7 +44,7 @@ it('two instances on one Redis: a message published on one reaches a subscriber 
     const next = fetch(`${a.origin}/sub/${name}`, {
       headers: { 'If-None-Match': answer.headers.get('etag'), 'If-Modified-Since': answer.headers.get('last-modified') },
     });
-    await sleep(200);
+    await waitUntilHeld(a, name);
     await b.publish(name, '{"type":"n","data":"back"}');
     assert.equal(await (await next).text(), '{"type":"n","data":"back"}');
   } finally {
@@ -58,7 +67,7 @@ it('fails over to the next instance when the one in use dies mid-stream, every m
       window.connection = $.comet.connect(urls, { retryDelay: 200, maxRetryDelay: 1000 });
     }, [`${a.origin}/sub/${name}`, `${b.origin}/sub/${name}`]);
     await waitFor(page, () => window.connection.state !== 'closed');
-    for (let i = 0; i < 50 && (await a.channelInfo(name)).subscribers !== 1; i++) await sleep(20);
+    await waitUntilHeld(a, name);
     assert.equal(await page.evaluate(() => window.connection.url), `${a.origin}/sub/${name}`);
 
     for (const i of range(0, 20)) {

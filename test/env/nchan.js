@@ -42,9 +42,24 @@ function waitForPort(port, child, timeoutMs) {
   });
 }
 
-// Returns { port, origin, prefix, stop(), publish(), channelInfo(), log() }. options.template
-// replaces nginx.conf.template (same placeholders); options.redis ("redis://host:port") keeps
-// channels in that Redis instead of nginx's shared memory.
+// Resolves once Nchan has its message store: with Redis, it answers 503 to everyone until its
+// connection to Redis is up (it retries on its own; ~0.4 s after Redis starts, here).
+async function waitForStore(origin, timeoutMs) {
+  const started = Date.now();
+  for (;;) {
+    const response = await fetch(`${origin}/pub/__ready`, { headers: { Accept: 'text/json' } });
+    await response.arrayBuffer();
+    if (response.status !== 503) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`Nchan at ${origin} still answers 503 after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// Returns { port, origin, prefix, stop(), publish(), channelInfo(), ready(), log() }.
+// options.template replaces nginx.conf.template (same placeholders); options.redis
+// ("redis://host:port") keeps channels in that Redis instead of nginx's shared memory, and the
+// promise waits until Nchan is connected to it, unless options.waitForStore is false (then
+// ready() waits for it).
 async function startNchan(options = {}) {
   const port = options.port || await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-nginx-'));
@@ -75,6 +90,8 @@ async function startNchan(options = {}) {
     throw new Error(`${error.message}\n${stderr}\n${log}`);
   }
   const origin = `http://127.0.0.1:${port}`;
+  const ready = () => waitForStore(origin, options.storeTimeoutMs || 15000);
+  if (options.redis && options.waitForStore !== false) await ready();
 
   async function publish(channel, body, contentType = 'application/json') {
     const response = await fetch(`${origin}/pub/${channel}`, {
@@ -105,7 +122,7 @@ async function startNchan(options = {}) {
   }
 
   return {
-    port, origin, prefix, child, publish, channelInfo, stop,
+    port, origin, prefix, child, publish, channelInfo, stop, ready,
     log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
   };
 }
