@@ -1,13 +1,15 @@
 'use strict';
-// Self-tests of the fault-injection tools (test/env/fault-server.js, test/env/chaos-proxy.js)
-// with plain Node clients, no browser: every scripted step does what it says, the log and
-// CORS are right, and the proxy is transparent until told to cut.
+// Self-tests of the fault-injection tools (test/env/fault-server.js, test/env/chaos-proxy.js,
+// test/env/cut-proxy.js) with plain Node clients, no browser: every scripted step does what it
+// says, the log and CORS are right, the chaos proxy is transparent until told to cut, and the
+// cut proxy gives a client exactly the bytes it is told to.
 const { it, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
 const { startFaultServer, httpDate, DEFAULT_BOUNDARY } = require('../env/fault-server.js');
 const { startChaosProxy, mulberry32 } = require('../env/chaos-proxy.js');
+const { startCutProxy } = require('../env/cut-proxy.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let server;
@@ -83,7 +85,7 @@ it('answers a normal step with cursor headers, CORS and keep-alive', async () =>
   assert.equal(first.headers['access-control-allow-origin'], origin);
   assert.equal(first.headers['access-control-allow-credentials'], 'true');
   assert.equal(first.headers['access-control-allow-methods'], 'GET, POST, OPTIONS');
-  assert.equal(first.headers['access-control-expose-headers'], 'Last-Modified, Etag, Content-Type, Retry-After, Date');
+  assert.equal(first.headers['access-control-expose-headers'], 'Last-Modified, Etag, Content-Type, Retry-After, Date, Transfer-Encoding');
   assert.ok(first.headers.date);
   const second = await get(url('n'), { agent });
   assert.equal(second.reused, true, 'keep-alive: the second poll reuses the connection');
@@ -358,4 +360,129 @@ it('the proxy passes a half-close on, and cutting is reproducible from the seed'
   const draws = [a(), a(), a()];
   assert.deepEqual(draws, [b(), b(), b()]);
   assert.ok(draws.every((x) => x >= 0 && x < 1));
+});
+
+// A raw HTTP/1.1 client on one connection: send(request text) and read what arrives, how it ended.
+function rawClient(port) {
+  const socket = net.connect(port, '127.0.0.1');
+  const state = { bytes: Buffer.alloc(0), ended: null };
+  socket.on('data', (chunk) => { state.bytes = Buffer.concat([state.bytes, chunk]); });
+  const ended = new Promise((resolve) => {
+    socket.on('end', () => { state.ended = state.ended || 'fin'; resolve(); });
+    socket.on('error', (error) => { state.ended = state.ended || error.code; resolve(); });
+    socket.on('close', () => resolve());
+  });
+  return {
+    state, ended, socket,
+    get: (path, headers = '') => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`),
+    received: (n) => waitUntil(() => state.bytes.length >= n),
+  };
+}
+
+it('the cut proxy holds each poll until told, then gives the client exactly the first N bytes and closes', async () => {
+  const proxy = await startCutProxy({ targetPort: server.port, match: (path) => path === '/poll/cp' });
+  try {
+    const steps = [];
+    for (let i = 0; i < 8; i++) steps.push({ message: { n: i, text: 'some text' }, id: [1700000000, i] });
+    server.script('cp', steps);
+    // Whole, to know the answer's bytes; the cursor the poll carried is read off it.
+    const first = rawClient(proxy.port);
+    first.get('/poll/cp', 'If-None-Match: 7\r\nIf-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n');
+    const poll = await proxy.nextPoll();
+    assert.equal(poll.path, '/poll/cp');
+    assert.deepEqual(poll.cursor, { lastModified: 'Tue, 14 Nov 2023 22:13:20 GMT', etag: '7' });
+    assert.equal(server.log('cp').length, 0, 'held: not forwarded yet');
+    const whole = await poll.forward();
+    assert.deepEqual({ cut: whole.cut, status: whole.status, cursor: whole.cursor },
+      { cut: false, status: 200, cursor: { lastModified: httpDate(1700000000), etag: '0' } });
+    await first.received(whole.total);
+    const answer = first.state.bytes;
+    assert.equal(answer.length, whole.total);
+    assert.match(answer.toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\{"n":0,"text":"some text"\}$/);
+    first.socket.destroy();
+
+    // Cut after N bytes (answers 1..7 have the same length: one-digit tags).
+    for (const [index, cutAt] of [0, 1, 17, answer.length - 30, answer.length - 1].entries()) {
+      const client = rawClient(proxy.port);
+      client.get('/poll/cp');
+      const result = await (await proxy.nextPoll()).forward({ cutAt, how: 'fin' });
+      await client.ended;
+      assert.deepEqual({ cut: result.cut, sent: result.sent, total: result.total }, { cut: true, sent: cutAt, total: answer.length });
+      assert.equal(client.state.ended, 'fin', `cut at ${cutAt}: an orderly close`);
+      const expected = answer.toString().slice(0, cutAt).replace('"n":0', `"n":${index + 1}`).replace('Etag: 0', `Etag: ${index + 1}`);
+      assert.equal(client.state.bytes.toString(), expected, `cut at ${cutAt}: exactly the first ${cutAt} bytes`);
+    }
+    // A reset instead: the client sees the connection reset, after at most N bytes.
+    const reset = rawClient(proxy.port);
+    reset.get('/poll/cp');
+    const result = await (await proxy.nextPoll()).forward({ cutAt: 40, how: 'rst' });
+    await reset.ended;
+    assert.equal(result.cut, true);
+    assert.equal(reset.state.ended, 'ECONNRESET');
+    assert.ok(reset.state.bytes.length <= 40);
+    assert.deepEqual(proxy.stats().bytesCut, { fin: 5, rst: 1 });
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('the cut proxy passes other requests through, and counts each answer from its own start on a kept-alive connection', async () => {
+  const proxy = await startCutProxy({ targetPort: server.port, match: (path) => path === '/poll/ka' });
+  try {
+    server.script('ka', [{ drip: ['{"a":', '1}'], intervalMs: 10, id: [1700000000, 0] }, { message: 'two', id: [1700000000, 1] }]);
+    const client = rawClient(proxy.port);
+    // Not a poll: straight through, never held.
+    client.get('/poll/other');
+    await waitUntil(() => server.log('other').length === 1);
+    client.socket.destroy();
+
+    const kept = rawClient(proxy.port);
+    kept.get('/poll/ka');
+    const chunked = await (await proxy.nextPoll()).forward();
+    assert.equal(chunked.cut, false);
+    await kept.received(chunked.total);
+    assert.match(kept.state.bytes.toString(), /Transfer-Encoding: chunked[\s\S]*\r\n0\r\n\r\n$/);
+    const before = kept.state.bytes.length;
+    kept.get('/poll/ka');
+    const second = await (await proxy.nextPoll()).forward({ cutAt: 12 });
+    await kept.ended;
+    assert.equal(second.cut, true);
+    assert.equal(kept.state.bytes.subarray(before).toString(), 'HTTP/1.1 200');
+    assert.deepEqual(server.log('ka').map((entry) => entry.connection), [server.log('ka')[0].connection,
+      server.log('ka')[0].connection], 'both polls went over one upstream connection');
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('the cut proxy at random: truncates the share of answers it is told to, reproducibly from the seed', async () => {
+  async function run(options, polls) {
+    const proxy = await startCutProxy({ targetPort: server.port, match: (path) => path === '/poll/rnd' });
+    try {
+      proxy.setRandom(options);
+      const steps = [];
+      for (let i = 0; i < polls; i++) steps.push({ message: { n: i }, id: [1700000000, i] });
+      server.script('rnd', steps);
+      const cuts = [];
+      for (let i = 0; i < polls; i++) {
+        const client = rawClient(proxy.port);
+        client.get('/poll/rnd');
+        await Promise.race([client.ended, waitUntil(() => /\{"n":\d+\}$/.test(client.state.bytes.toString()))]);
+        cuts.push(client.state.ended ? client.state.bytes.length : -1);
+        client.socket.destroy();
+      }
+      return { cuts, stats: proxy.stats() };
+    } finally {
+      await proxy.stop();
+    }
+  }
+  const none = await run({ truncate: 0, hang: 0, seed: 5 }, 5);
+  assert.deepEqual(none.cuts, [-1, -1, -1, -1, -1]);
+  assert.equal(none.stats.passed, 5);
+  const all = await run({ truncate: 1, hang: 0, seed: 5 }, 6);
+  assert.ok(all.cuts.every((bytes) => bytes >= 0), JSON.stringify(all.cuts));
+  assert.equal(all.stats.truncated, 6);
+  const again = await run({ truncate: 1, hang: 0, seed: 5 }, 6);
+  assert.deepEqual(again.stats, all.stats, 'the same seed cuts the same way (as many FINs and resets)');
+  assert.ok(again.cuts.every((bytes) => bytes >= 0), JSON.stringify(again.cuts));
 });

@@ -1,9 +1,12 @@
 'use strict';
-// Shared fixtures for the browser tests: real nginx + Nchan, real Chromium through
-// playwright-core, and small helpers to publish and to wait for what a page saw.
+// Shared fixtures for the browser tests: real nginx + Nchan, real browsers through
+// playwright-core (Debian's Chromium, and Debian's Firefox ESR over WebDriver BiDi), and small
+// helpers to publish and to wait for what a page saw.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { chromium } = require('playwright-core');
+// Playwright 1.65's BiDi backend cannot open a context in Firefox ESR 153: 1.64 can.
+const { firefox } = require('playwright-core-firefox');
 const { startNchan } = require('../env/nchan.js');
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -11,7 +14,20 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 const JQUERY_VERSIONS = ['1', '3', '4'];
 
-function launchBrowser() {
+const ENGINES = ['chromium', 'firefox'];
+
+// The engines a run covers: all, or COMET_ENGINES=chromium (a comma-separated list) for a
+// quicker run while developing. Tests written for several engines loop over these.
+function engines() {
+  const chosen = (process.env.COMET_ENGINES || ENGINES.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of chosen) if (!ENGINES.includes(name)) throw new Error(`COMET_ENGINES: unknown engine ${name}`);
+  return chosen;
+}
+
+function launchBrowser(engine = 'chromium') {
+  if (engine === 'firefox') {
+    return firefox.launch({ channel: 'moz-firefox', executablePath: '/usr/bin/firefox-esr', headless: true });
+  }
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
@@ -19,22 +35,23 @@ function channel(prefix = 'ch') {
   return `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
 }
 
-// Starts the server and the browser once per test file.
-function fixture() {
-  const env = { server: null, browser: null, pages: [] };
+// Starts the server and the browser (Chromium unless told) once per test file.
+function fixture({ engine = 'chromium' } = {}) {
+  const env = { server: null, browser: null, pages: [], engine };
   env.start = async () => {
-    [env.server, env.browser] = await Promise.all([startNchan(), launchBrowser()]);
+    [env.server, env.browser] = await Promise.all([startNchan(), launchBrowser(engine)]);
   };
   env.stop = async () => {
     await Promise.all([env.browser && env.browser.close(), env.server && env.server.stop()]);
   };
-  // Opens a page and records every uncaught error and console error it produces.
+  // Opens a page and records every uncaught error it produces. `path` is on the server's
+  // origin, or a whole URL (a page served through a proxy).
   env.open = async (path) => {
     const context = await env.browser.newContext();
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (error) => page.errors.push(error.message));
-    await page.goto(env.server.origin + path);
+    await page.goto(/^https?:/.test(path) ? path : env.server.origin + path);
     return page;
   };
   env.harness = async (jq = '3') => {
@@ -97,4 +114,5 @@ function assertNoPageErrors(page) {
   assert.deepEqual(page.errors, [], 'the page threw uncaught errors');
 }
 
-module.exports = { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, launchBrowser, CHROMIUM_ARGS };
+module.exports = { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, launchBrowser,
+  CHROMIUM_ARGS, engines };

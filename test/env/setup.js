@@ -17,6 +17,7 @@ const SYSTEM_PACKAGES = [
   ['nginx-light', '/usr/sbin/nginx'],
   ['libnginx-mod-nchan', '/usr/lib/nginx/modules/ngx_nchan_module.so'],
   ['chromium', '/usr/bin/chromium'],
+  ['firefox-esr', '/usr/bin/firefox-esr'],
   ['redis-server', '/usr/bin/redis-server'],
   ['cmake', '/usr/bin/cmake'],
   ['g++', '/usr/bin/g++'],
