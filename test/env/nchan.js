@@ -55,7 +55,7 @@ async function waitForStore(origin, timeoutMs) {
   }
 }
 
-// Returns { port, origin, prefix, stop(), publish(), channelInfo(), ready(), log() }.
+// Returns { port, origin, prefix, stop(signal), reload(), publish(), channelInfo(), ready(), log() }.
 // options.template replaces nginx.conf.template (same placeholders); options.redis
 // ("redis://host:port") keeps channels in that Redis instead of nginx's shared memory, and the
 // promise waits until Nchan is connected to it, unless options.waitForStore is false (then
@@ -109,20 +109,27 @@ async function startNchan(options = {}) {
     return response.json();
   }
 
-  function stop() {
+  // SIGQUIT: nginx's graceful shutdown (what systemctl stop sends); SIGTERM: its fast one.
+  function stop(signal = 'SIGQUIT') {
     return new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
       child.once('exit', () => {
         fs.rmSync(prefix, { recursive: true, force: true });
         resolve();
       });
-      child.kill('SIGQUIT');
+      child.kill(signal);
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
   }
 
+  // nginx -s reload: the master starts new workers with the configuration, the old ones
+  // finish (Nchan answers their waiting polls with 410) and exit.
+  function reload() {
+    child.kill('SIGHUP');
+  }
+
   return {
-    port, origin, prefix, child, publish, channelInfo, stop, ready,
+    port, origin, prefix, child, publish, channelInfo, stop, reload, ready,
     log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
   };
 }

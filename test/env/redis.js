@@ -19,9 +19,9 @@ function ping(port) {
   });
 }
 
-// Returns { port, url, stop() }.
-async function startRedis() {
-  const port = await freePort();
+// Returns { port, url, stop() }; on a free port, or on options.port.
+async function startRedis(options = {}) {
+  const port = options.port || await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-redis-'));
   const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
