@@ -291,6 +291,13 @@
 
     var NO_CURSOR = { lastModified: '', etag: '' };
 
+    // A cursor from storage or from another tab is taken only when the core finds it a whole
+    // message id: one cut short would send the server somewhere else in the stream.
+    function wholeCursor(cursor) {
+      return !!cursor && typeof cursor.lastModified === 'string' && typeof cursor.etag === 'string' &&
+        wasm._wholeCursor(cursor.lastModified, cursor.etag);
+    }
+
     function Connection(urls, settings) {
       this.urls = urls;
       this.url = urls[0];
@@ -494,10 +501,11 @@
     function loadCursor(connection) {
       try {
         var saved = JSON.parse(cursorStore(connection).getItem(cursorKey(connection)));
-        if (saved && typeof saved.lastModified === 'string' && typeof saved.etag === 'string') {
+        if (wholeCursor(saved)) {
           connection._log('log', connection.url + ': resuming after If-None-Match ' + saved.etag);
           return { lastModified: saved.lastModified, etag: saved.etag };
         }
+        if (saved) connection._log('warn', connection.url + ': the saved cursor is not a whole message id; starting anew');
       } catch (e) {
         // nothing saved, or not readable: start as a new subscriber
       }
@@ -607,9 +615,16 @@
           return;  // a late copy of messages this tab already has
         }
         connection._deliver(message.types, message.datas);
-        connection._moveCursor(message.cursor);
+        if (wholeCursor(message.cursor)) {
+          connection._moveCursor(message.cursor);
+        } else {
+          connection._log('warn', connection.url + ': a batch from another tab came with a cursor that is not whole; ' +
+                          'this tab keeps its own');
+        }
       } else if (message.kind === 'welcome') {
-        if (sameCursor(connection._cursor, NO_CURSOR)) connection._moveCursor(message.cursor);
+        if (sameCursor(connection._cursor, NO_CURSOR) && wholeCursor(message.cursor)) {
+          connection._moveCursor(message.cursor);
+        }
         if (message.state !== 'closed') connection._onState(connection.state, message.state);
       } else if (message.kind === 'state') {
         if (message.to !== 'closed') connection._onState(connection.state, message.to);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fetch_connection.hpp"
+#include "integrity.hpp"
 
 namespace {
 
@@ -89,6 +90,12 @@ int open_requests() {
 double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
 double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
 
+// Whether a cursor from storage or from another tab is a whole message id (integrity.hpp): the
+// shim takes no other.
+bool whole_cursor(std::string last_modified, std::string etag) {
+    return comet::well_formed(comet::Cursor{std::move(last_modified), std::move(etag)});
+}
+
 EM_JS(int, comet_live_xhrs, (), {
     var live = 0;
     for (var i in Fetch.xhrs) live++;
@@ -102,6 +109,7 @@ int live_xhrs() { return comet_live_xhrs(); }
 EMSCRIPTEN_BINDINGS(jquery_comet) {
     emscripten::function("_open", &open_connection);
     emscripten::function("_command", &command);
+    emscripten::function("_wholeCursor", &whole_cursor);
     emscripten::function("_openRequests", &open_requests);
     emscripten::function("_heapSize", &heap_size);
     emscripten::function("_heapFree", &heap_free);

@@ -119,6 +119,26 @@ it('keeps polling when storage cannot be used, and only the reload does not resu
   await context.close();
 });
 
+it('does not resume from a saved cursor that is not a whole message id: it starts as a new subscriber', async () => {
+  const context = await env.browser.newContext();
+  const name = channel('broken-cursor');
+  const requests = [];
+  const page = await openRecordedTab(context, requests);
+  await page.goto(`${env.server.origin}/test/harness.html?jq=3`);
+  for (const i of range(0, 3)) await env.publish(name, JSON.stringify({ type: 'n', data: i }));
+  // What an older version could have saved from a header block cut short.
+  await page.evaluate((url) => {
+    const key = 'jquery.comet cursor GET ' + new URL(url, location.href).href;
+    sessionStorage.setItem(key, JSON.stringify({ lastModified: 'Tue, 01 Dec 2026 21:4', etag: '1' }));
+  }, `/sub/${name}`);
+  await connect(page, `/sub/${name}`, { resume: 'session' });
+  assert.deepEqual(await waitForReceived(context, `/sub/${name}`, 3), [0, 1, 2], 'from the oldest buffered message');
+  assert.equal(requests[0].ifNoneMatch, null, 'the first poll carries no cursor');
+  assert.ok(requests[0].url.includes('_='), 'and a cache buster');
+  assertNoPageErrors(page);
+  await context.close();
+});
+
 it('refuses a resume option it does not know, naming it', async () => {
   const context = await env.browser.newContext();
   const page = await context.newPage();

@@ -111,6 +111,41 @@ for (const [how, end] of Object.entries(endings)) {
   });
 }
 
+it('a follower takes no cursor from another tab that is not a whole message id', async () => {
+  const context = await env.browser.newContext();
+  const name = channel('relay');
+  const url = `/sub/${name}`;
+  const [first, second] = await openTabs(context, 2, url, { shared: true });
+  await waitFor(first, () => window.connection.shared === 'leader');
+  await waitForSubscribers(env, name, 1);
+  for (const i of [0, 1, 2]) await env.publish(name, JSON.stringify({ type: 'n', data: i }));
+  await waitFor(second, () => window.got.length === 3);
+  // A tab of another version posts a batch whose cursor was cut short.
+  await second.evaluate((url) => {
+    const name = 'jquery.comet ' + JSON.stringify([[new URL(url, location.href).href], 'GET', 'type', 'data']);
+    const channel = new BroadcastChannel(name);
+    // It starts where this tab stands (a batch from elsewhere would be taken for a late copy).
+    channel.postMessage({ kind: 'batch', previous: window.connection._cursor,
+      cursor: { lastModified: 'Tue, 01 Dec 2026 21:4', etag: '' }, types: ['n'], datas: ['relayed'] });
+    channel.close();
+  }, url);
+  await waitFor(second, () => window.got.length === 4);
+  const polls = [];
+  second.on('request', (request) => {
+    if (request.url().includes(url)) polls.push(request.headers()['if-none-match'] || null);
+  });
+  await first.close();
+  await waitFor(second, () => window.connection.shared === 'leader');
+  await waitForSubscribers(env, name, 1);
+  await env.publish(name, JSON.stringify({ type: 'n', data: 3 }));
+  await waitFor(second, () => window.got.length === 5);
+  // It polls on from the last whole id it had (the third message's), not from the relayed one.
+  assert.deepEqual(await second.evaluate(() => window.got), [0, 1, 2, 'relayed', 3]);
+  assert.equal(polls[0], '2');
+  assertNoPageErrors(second);
+  await context.close();
+});
+
 it("mirrors the leader's state and errors in every tab, and a closed follower leaves the others alone", async () => {
   const context = await env.browser.newContext();
   const pages = await openTabs(context, 3, '/no-such-location', { shared: true, retryDelay: 200, maxRetryDelay: 400 });
