@@ -1,5 +1,5 @@
 'use strict';
-// Coverage-guided fuzzing of the parsers with libFuzzer (clang + ASan + UBSan).
+// Coverage-guided fuzzing of the parsers and of the response rule with libFuzzer (clang + ASan + UBSan).
 //
 // Builds build-fuzz (configured with clang++ and -DCOMET_FUZZ=ON when it is not yet), then runs
 // each target for `seconds` seconds on a scratch copy of its committed seed corpus
@@ -20,6 +20,7 @@ const TARGETS = [
   { target: 'fuzz_json', corpus: 'json', dict: 'json.dict' },
   { target: 'fuzz_multipart', corpus: 'multipart' },
   { target: 'fuzz_body', corpus: 'body' },
+  { target: 'fuzz_response', corpus: 'response' },
 ];
 
 function log(message) {
