@@ -95,7 +95,7 @@ async function main() {
     totals.passed += fuzz.passed;
     totals.failed += fuzz.failed;
   }
-  console.log('\n== browser tests (Chromium + nginx/Nchan)');
+  console.log('\n== browser tests (Chromium, and Firefox for the cut tests; nginx/Nchan)');
   const dir = path.join(__dirname, 'browser');
   const files = only.length ? only.map((file) => path.resolve(file))
     : fs.readdirSync(dir).filter((file) => file.endsWith('.test.js')).sort().map((file) => path.join(dir, file));
