@@ -163,6 +163,7 @@ bool Poller::close() { return apply(0, Event::Close, nullptr); }
 
 bool Poller::on_response(Millis now, uint64_t request_id, const Response& response) {
     if (!in_flight_ || request_id != request_id_) return false;
+    carried_ = CursorCheck::Absent;
     Event event = classify(response.status);
     if (event == Event::Incomplete) {
         incomplete_ = "has a status line cut short (status " + std::to_string(response.status) + ")";
@@ -171,9 +172,7 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
     }
     if (event == Event::Success && response.body.size() > config_.max_response_bytes) {
         oversize_bytes_ = response.body.size();
-        Cursor ignored;
-        event =
-            read_cursor(response.headers, ignored) == CursorCheck::Valid ? Event::TooLarge : Event::TooLargeNoCursor;
+        event = carried_ == CursorCheck::Valid ? Event::TooLarge : Event::TooLargeNoCursor;
         // It arrived whole, so there is nothing left to abort. (Both events are accepted in
         // every state that has a request in flight, so this cannot leak into a refusal.)
         in_flight_ = false;
@@ -183,21 +182,19 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
 
 // A 2xx counts only when it verifiably arrived whole with a whole message id (integrity.hpp);
 // anything else is a connection cut short: Incomplete, with the reason kept for the report.
+// The id it carries is read into carried_id_ on the way, for take_cursor().
 Event Poller::verify(const Response& response) {
     FramingCheck framing = check_framing(response.headers, response.body.size());
-    std::string arrived = std::to_string(response.body.size()) + " bytes arrived";
-    if (framing.framing == Framing::LengthMismatch) {
-        incomplete_ = "was cut short (Content-Length " + std::to_string(framing.declared) + ", " + arrived + ")";
+    if (framing.framing != Framing::Whole) {
+        std::string arrived = std::to_string(response.body.size()) + " bytes arrived";
+        incomplete_ = framing.framing == Framing::LengthMismatch
+                          ? "was cut short (Content-Length " + std::to_string(framing.declared) + ", " + arrived + ")"
+                          : "cannot be shown to have arrived whole (" + arrived +
+                                "; it needs a Content-Length, or chunked framing with a body: a cross-origin server "
+                                "must list Transfer-Encoding in Access-Control-Expose-Headers)";
         return Event::Incomplete;
     }
-    if (framing.framing == Framing::Unverifiable) {
-        incomplete_ = "cannot be shown to have arrived whole (" + arrived +
-                      "; it needs a Content-Length, or chunked framing with a body: a cross-origin server "
-                      "must list Transfer-Encoding in Access-Control-Expose-Headers)";
-        return Event::Incomplete;
-    }
-    Cursor ignored;
-    CursorCheck cursor = read_cursor(response.headers, ignored);
+    CursorCheck cursor = carried_ = read_cursor(response.headers, carried_id_);
     if (cursor == CursorCheck::Broken) {
         incomplete_ = "carries a message id that is not whole (Last-Modified \"" +
                       std::string(find_header(response.headers, "last-modified")) + "\", Etag \"" +
@@ -228,9 +225,8 @@ bool Poller::on_progress(Millis now, uint64_t request_id, const Response& header
     oversize_bytes_ = std::max(received, announced);
     // Only a 2xx carries a message to step past: an oversized error page's Etag is no message
     // id, and skipping it would reset the backoff and re-ask at once, in a loop.
-    Cursor ignored;
-    bool skippable = event == Event::Success && read_cursor(headers_only.headers, ignored) == CursorCheck::Valid;
-    return apply(now, skippable ? Event::TooLarge : Event::TooLargeNoCursor, &headers_only);
+    carried_ = event == Event::Success ? read_cursor(headers_only.headers, carried_id_) : CursorCheck::Absent;
+    return apply(now, carried_ == CursorCheck::Valid ? Event::TooLarge : Event::TooLargeNoCursor, &headers_only);
 }
 
 bool Poller::go_offline(Millis now) { return apply(now, Event::GoOffline, nullptr); }
@@ -270,7 +266,7 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
         case Effect::SkipThenSend:
             if (in_flight_) abort_request();
             failures_ = 0;
-            take_cursor(*response);
+            take_cursor();
             report_oversize(now, *response, oversize_bytes_);
             send_request(now);
             break;
@@ -329,7 +325,7 @@ void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
 void Poller::deliver(Millis now, const Response& response) {
     // The response arrived whole, so its id is the new cursor, bad parts included: a message
     // that cannot be parsed is reported once, never fetched again in a loop.
-    take_cursor(response);
+    take_cursor();
 
     decoded_.clear();
     decode_body(find_header(response.headers, "content-type"), response.body, config_.extraction, decoded_);
@@ -353,9 +349,9 @@ void Poller::deliver(Millis now, const Response& response) {
     }
 }
 
-void Poller::take_cursor(const Response& response) {
-    // Verified before: Valid (both headers move together) or Absent (a server without ids).
-    read_cursor(response.headers, cursor_);
+void Poller::take_cursor() {
+    // Both headers move together, and only as a whole id; Absent (a server without ids) keeps it.
+    if (carried_ == CursorCheck::Valid) cursor_ = carried_id_;
 }
 
 Millis Poller::failure_delay(Event event, const Response* response) {

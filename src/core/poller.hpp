@@ -188,7 +188,7 @@ class Poller {
     void report_failure(Millis now, Event event, const Response* response);
     void report_oversize(Millis now, const Response& response, uint64_t bytes);
     Event verify(const Response& response);
-    void take_cursor(const Response& response);
+    void take_cursor();
     Millis failure_delay(Event event, const Response* response);
 
     PollerConfig config_;
@@ -202,6 +202,9 @@ class Poller {
     uint32_t failures_ = 0;
     uint64_t oversize_bytes_ = 0;
     std::string incomplete_;  // why the response being handled does not count (Incomplete)
+    // The id the response being handled carries, as verify() or on_progress() read it.
+    CursorCheck carried_ = CursorCheck::Absent;
+    Cursor carried_id_;
     Backoff backoff_;
     DecodedBody decoded_;
     std::vector<Action> actions_;
