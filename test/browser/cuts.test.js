@@ -30,9 +30,9 @@ async function sweep(env, { location, batch, how }) {
   const name = channel('cut');
   const proxy = await startCutProxy({ targetPort: env.server.port, match: (path) => path === `/${location}/${name}` });
   const publisher = keepAlivePublisher(env.server.origin);
-  const page = await env.open(`${proxy.origin}/test/harness.html?jq=3`);
+  let page = null;
   try {
-    await page.evaluate(() => $.comet.ready);
+    page = await env.harness('3', proxy.origin);
     await page.evaluate((url) => {
       window.got = [];
       window.failures = [];
@@ -95,7 +95,7 @@ async function sweep(env, { location, batch, how }) {
     return { ...stats, messages: expected.length, reported: failures.length, proxy: proxy.stats() };
   } finally {
     publisher.close();
-    await page.context().close();
+    if (page) await page.context().close();
     await proxy.stop();
   }
 }
@@ -112,8 +112,9 @@ for (const engine of engines()) {
         'every message once', async (t) => {
         const result = await sweep(env, variant);
         t.diagnostic(`${engine} ${what} (${variant.how}): ${result.offsets} offsets 0..${result.total} of a ` +
-          `${result.total}-byte answer; ${result.cuts} cuts, ${result.reported} reported as status 0 ` +
-          `(a cut before any byte on a reused connection is resent by the browser itself); ` +
+          `${result.total}-byte answer; ${result.cuts} cuts, ${result.reported} reported as status 0, the rest ` +
+          `resent by the browser itself before the page saw them (a reused connection that failed before its ` +
+          `header block was whole); ` +
           `${result.messages} messages delivered once, in order`);
       });
     }

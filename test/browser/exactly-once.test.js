@@ -19,9 +19,9 @@ async function soak(env, location, seed) {
   const name = channel('soak');
   const proxy = await startCutProxy({ targetPort: env.server.port, match: (path) => path === `/${location}/${name}` });
   const publisher = keepAlivePublisher(env.server.origin);
-  const page = await env.open(`${proxy.origin}/test/harness.html?jq=3`);
+  let page = null;
   try {
-    await page.evaluate(() => $.comet.ready);
+    page = await env.harness('3', proxy.origin);
     proxy.setRandom({ ...CUTTING, seed });
     await page.evaluate((url) => {
       window.ids = [];
@@ -53,7 +53,7 @@ async function soak(env, location, seed) {
     };
   } finally {
     publisher.close();
-    await page.context().close();
+    if (page) await page.context().close();
     await proxy.stop();
   }
 }

@@ -54,8 +54,9 @@ function fixture({ engine = 'chromium' } = {}) {
     await page.goto(/^https?:/.test(path) ? path : env.server.origin + path);
     return page;
   };
-  env.harness = async (jq = '3') => {
-    const page = await env.open(`/test/harness.html?jq=${jq}`);
+  // The test page with jQuery `jq`, ready; from the server, or from `origin` (a proxy's).
+  env.harness = async (jq = '3', origin = env.server.origin) => {
+    const page = await env.open(`${origin}/test/harness.html?jq=${jq}`);
     await page.evaluate(() => $.comet.ready);
     return page;
   };

@@ -14,6 +14,7 @@
 //   proxy.stats();  // { connections, open, cuts, bytesUp, bytesDown }
 //   await proxy.stop();
 const net = require('node:net');
+const { resetSocket } = require('./sockets.js');
 
 const DEFAULT_CUTTING = { probability: 0.3, minMs: 20, maxMs: 400 };
 
@@ -26,14 +27,6 @@ function mulberry32(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function resetSocket(socket) {
-  if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) {
-    try { socket.resetAndDestroy(); return; } catch (error) { /* fall through */ }
-  }
-  socket.destroy();
 }
 
 // Returns { port, origin, stop(), setCutting(options | false), stats() }.

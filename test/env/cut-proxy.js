@@ -28,17 +28,10 @@
 //   await proxy.stop();
 const net = require('node:net');
 const { mulberry32 } = require('./chaos-proxy.js');
+const { resetSocket } = require('./sockets.js');
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const RESET_DELAY_MS = 10;  // lets the client read what was written before the RST arrives
-
-function resetSocket(socket) {
-  if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) {
-    try { socket.resetAndDestroy(); return; } catch (error) { /* fall through */ }
-  }
-  socket.destroy();
-}
 
 // The request or response head in `buffer`, if it is all there: { length, startLine, headers }.
 function parseHead(buffer) {

@@ -35,6 +35,7 @@
 // step too and the page never sees it (log entries say `reused`). Start with keepAlive: false
 // (every response says Connection: close) when a test needs every reset to reach the page.
 const http = require('node:http');
+const { resetSocket } = require('./sockets.js');
 
 // Transfer-Encoding: a cross-origin page sees chunked framing only when it is exposed, and the
 // client trusts a chunked response only when it sees it (src/core/integrity.hpp).
@@ -42,14 +43,6 @@ const EXPOSE_HEADERS = 'Last-Modified, Etag, Content-Type, Retry-After, Date, Tr
 const DEFAULT_BOUNDARY = 'Xq7/Zp.3kLm9Rt2Vw8Yb5Nc1Hd6Jf4Gs'; // 32 chars with '/' and '.', like Nchan's
 const BYTES_CHUNK = 64 * 1024;
 const RESET_DELAY_MS = 25; // lets the client read what was written before the RST arrives
-
-function resetSocket(socket) {
-  if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function' && !socket.connecting) {
-    try { socket.resetAndDestroy(); return; } catch (error) { /* fall through */ }
-  }
-  socket.destroy();
-}
 
 function httpDate(seconds) {
   return new Date(seconds * 1000).toUTCString();
