@@ -5,7 +5,7 @@
 // cursor there: every message arrives once, in order.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, waitFor, channel, sleep, assertNoPageErrors } = require('./support.js');
+const { fixture, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors } = require('./support.js');
 const { startNchan } = require('../env/nchan.js');
 const { startRedis } = require('../env/redis.js');
 
@@ -22,21 +22,12 @@ after(async () => {
 
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
-// Resolves once `server` holds a subscriber on the channel: its poll arrived and waits.
-async function waitUntilHeld(server, name) {
-  const started = Date.now();
-  while ((await server.channelInfo(name)).subscribers < 1) {
-    if (Date.now() - started > 5000) throw new Error(`${server.origin} holds no subscriber on ${name} after 5 s`);
-    await sleep(10);
-  }
-}
-
 it('two instances on one Redis: a message published on one reaches a subscriber of the other', async () => {
   const [a, b] = await Promise.all([startNchan({ redis: redis.url }), startNchan({ redis: redis.url })]);
   try {
     const name = channel('redis');
     const poll = fetch(`${b.origin}/sub/${name}`);
-    await waitUntilHeld(b, name);
+    await waitForSubscribers(b, name, 1);
     await a.publish(name, '{"type":"n","data":"across"}');
     const answer = await poll;
     assert.equal(await answer.text(), '{"type":"n","data":"across"}');
@@ -44,7 +35,7 @@ it('two instances on one Redis: a message published on one reaches a subscriber 
     const next = fetch(`${a.origin}/sub/${name}`, {
       headers: { 'If-None-Match': answer.headers.get('etag'), 'If-Modified-Since': answer.headers.get('last-modified') },
     });
-    await waitUntilHeld(a, name);
+    await waitForSubscribers(a, name, 1);
     await b.publish(name, '{"type":"n","data":"back"}');
     assert.equal(await (await next).text(), '{"type":"n","data":"back"}');
   } finally {
@@ -67,7 +58,7 @@ it('fails over to the next instance when the one in use dies mid-stream, every m
       window.connection = $.comet.connect(urls, { retryDelay: 200, maxRetryDelay: 1000 });
     }, [`${a.origin}/sub/${name}`, `${b.origin}/sub/${name}`]);
     await waitFor(page, () => window.connection.state !== 'closed');
-    await waitUntilHeld(a, name);
+    await waitForSubscribers(a, name, 1);
     assert.equal(await page.evaluate(() => window.connection.url), `${a.origin}/sub/${name}`);
 
     for (const i of range(0, 20)) {

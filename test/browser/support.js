@@ -97,12 +97,13 @@ async function waitFor(page, fn, arg, timeout = 5000) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Polls the server until the channel's subscriber count is `count`.
-async function waitForSubscribers(env, name, count, timeout = 5000) {
+// Polls the server (the fixture's, or any startNchan() server) until the channel's subscriber
+// count is `count`.
+async function waitForSubscribers(server, name, count, timeout = 5000) {
   const started = Date.now();
   let info;
   for (;;) {
-    info = await env.channelInfo(name);
+    info = await server.channelInfo(name);
     if (info.subscribers === count) return info;
     if (Date.now() - started > timeout) {
       assert.fail(`channel ${name}: expected ${count} subscribers, server says ${info.subscribers}`);

@@ -91,7 +91,14 @@ async function startNchan(options = {}) {
   }
   const origin = `http://127.0.0.1:${port}`;
   const ready = () => waitForStore(origin, options.storeTimeoutMs || 15000);
-  if (options.redis && options.waitForStore !== false) await ready();
+  if (options.redis && options.waitForStore !== false) {
+    try {
+      await ready();
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
 
   async function publish(channel, body, contentType = 'application/json') {
     const response = await fetch(`${origin}/pub/${channel}`, {
