@@ -45,9 +45,9 @@ void decode_one(std::string_view body, std::string_view piece, bool declared_jso
         if (declared_json) {
             BodyProblem problem;
             problem.offset = base + scan.error_offset;
-            std::string where = part_number ? " in part " + std::to_string(part_number) : std::string();
-            problem.detail =
-                "Malformed JSON" + where + " at byte " + std::to_string(problem.offset) + ": " + describe(scan.error);
+            problem.detail = concat({"Malformed JSON", part_number ? " in part " : "",
+                                     part_number ? std::to_string(part_number) : std::string(), " at byte ",
+                                     std::to_string(problem.offset), ": ", describe(scan.error)});
             out.problems.push_back(std::move(problem));
             return;
         }
@@ -105,9 +105,9 @@ void decode_body(std::string_view content_type, std::string_view body, const Ext
     if (!split.ok()) {
         BodyProblem problem;
         problem.offset = split.error_offset;
-        problem.detail = std::string("Broken multipart response after ") + std::to_string(parts.size()) +
-                         " complete part(s), at byte " + std::to_string(split.error_offset) + ": " +
-                         describe(split.error);
+        problem.detail =
+            concat({"Broken multipart response after ", std::to_string(parts.size()), " complete part(s), at byte ",
+                    std::to_string(split.error_offset), ": ", describe(split.error)});
         out.problems.push_back(std::move(problem));
     }
 }

@@ -18,6 +18,15 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+std::string concat(std::initializer_list<std::string_view> pieces) {
+    size_t size = 0;
+    for (std::string_view piece : pieces) size += piece.size();
+    std::string out;
+    out.reserve(size);
+    for (std::string_view piece : pieces) out.append(piece);
+    return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)

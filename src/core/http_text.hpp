@@ -2,6 +2,8 @@
 // (`name: value\r\n` lines), and Content-Type values with their parameters.
 #pragma once
 
+#include <initializer_list>
+#include <string>
 #include <string_view>
 
 namespace comet {
@@ -22,6 +24,10 @@ bool iequals(std::string_view a, std::string_view b);
 
 // Without the spaces, tabs and carriage returns around it.
 std::string_view trim(std::string_view s);
+
+// The pieces one after another: for the sentences of reports, where a chain of operator+ would
+// compile to several times the code (each + is inlined string machinery).
+std::string concat(std::initializer_list<std::string_view> pieces);
 
 // application/json, text/json, application/x-json, anything/anything+json.
 bool is_json_media_type(std::string_view media_type);

@@ -166,7 +166,7 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
     carried_ = CursorCheck::Absent;
     Event event = classify(response.status);
     if (event == Event::Incomplete) {
-        incomplete_ = "has a status line cut short (status " + std::to_string(response.status) + ")";
+        incomplete_ = concat({"has a status line cut short (status ", std::to_string(response.status), ")"});
     } else if (event == Event::Success) {
         event = verify(response);
     }
@@ -186,19 +186,21 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
 Event Poller::verify(const Response& response) {
     FramingCheck framing = check_framing(response.headers, response.body.size());
     if (framing.framing != Framing::Whole) {
-        std::string arrived = std::to_string(response.body.size()) + " bytes arrived";
-        incomplete_ = framing.framing == Framing::LengthMismatch
-                          ? "was cut short (Content-Length " + std::to_string(framing.declared) + ", " + arrived + ")"
-                          : "cannot be shown to have arrived whole (" + arrived +
-                                "; it needs a Content-Length, or chunked framing with a body: a cross-origin server "
-                                "must list Transfer-Encoding in Access-Control-Expose-Headers)";
+        std::string arrived = std::to_string(response.body.size());
+        incomplete_ =
+            framing.framing == Framing::LengthMismatch
+                ? concat({"was cut short (Content-Length ", std::to_string(framing.declared), ", ", arrived,
+                          " bytes arrived)"})
+                : concat({"cannot be shown to have arrived whole (", arrived,
+                          " bytes arrived; it needs a Content-Length, or chunked framing with a body: a "
+                          "cross-origin server must list Transfer-Encoding in Access-Control-Expose-Headers)"});
         return Event::Incomplete;
     }
     CursorCheck cursor = carried_ = read_cursor(response.headers, carried_id_);
     if (cursor == CursorCheck::Broken) {
-        incomplete_ = "carries a message id that is not whole (Last-Modified \"" +
-                      std::string(find_header(response.headers, "last-modified")) + "\", Etag \"" +
-                      std::string(find_header(response.headers, "etag")) + "\")";
+        incomplete_ = concat({"carries a message id that is not whole (Last-Modified \"",
+                              find_header(response.headers, "last-modified"), "\", Etag \"",
+                              find_header(response.headers, "etag"), "\")"});
         return Event::Incomplete;
     }
     // A server that has sent ids sends one with every message. Without one and without a body
@@ -341,7 +343,7 @@ void Poller::deliver(Millis now, const Response& response) {
         report.text_status = TextStatus::ParserError;
         report.error_thrown = problem.detail;
         report.detail =
-            config_.method + " " + url() + ": " + problem.detail + "; that message is skipped and polling goes on";
+            concat({config_.method, " ", url(), ": ", problem.detail, "; that message is skipped and polling goes on"});
         report.retry_in = 0;
         report.has_response = true;
         report.has_body = true;
@@ -387,15 +389,15 @@ void Poller::report_oversize(Millis now, const Response& response, uint64_t byte
     report.error_thrown = "Response Too Large";
     report.has_response = true;
     report.has_body = false;
-    std::string what = config_.method + " " + url() + ": the response (" + std::to_string(bytes) +
-                       "+ bytes) exceeds maxResponseBytes (" + std::to_string(config_.max_response_bytes) + ")";
+    std::string what = concat({config_.method, " ", url(), ": the response (", std::to_string(bytes),
+                               "+ bytes) exceeds maxResponseBytes (", std::to_string(config_.max_response_bytes), ")"});
     if (state_ == State::Open) {
         report.retry_in = 0;
-        report.detail = what + "; that message is skipped and polling goes on";
+        report.detail = concat({what, "; that message is skipped and polling goes on"});
     } else {
         report.retry_in = backoff_.delay(failures_);
-        report.detail =
-            what + " and carries no message id to skip it by; retrying in " + std::to_string(report.retry_in) + " ms";
+        report.detail = concat(
+            {what, " and carries no message id to skip it by; retrying in ", std::to_string(report.retry_in), " ms"});
         begin_wait(now, report.retry_in);
     }
     actions_.push_back(std::move(report));
@@ -410,7 +412,7 @@ void Poller::report_failure(Millis now, Event event, const Response* response) {
         // To the page, a response cut short is what it is: a failed connection (status 0).
         report.status = 0;
         report.error_thrown = "Incomplete Response";
-        what = "failed: the response " + incomplete_ + "; it is not delivered and the cursor stays";
+        what = concat({"failed: the response ", incomplete_, "; it is not delivered and the cursor stays"});
     } else if (event == Event::NetworkFailure || !response) {
         report.status = 0;
         what = "failed without an HTTP response (refused, reset or blocked)";
@@ -419,18 +421,16 @@ void Poller::report_failure(Millis now, Event event, const Response* response) {
         report.error_thrown.assign(response->status_text);
         report.has_response = true;
         report.has_body = true;
-        what = "failed with HTTP " + std::to_string(response->status);
-        if (!response->status_text.empty()) what += " " + std::string(response->status_text);
+        what = concat({"failed with HTTP ", std::to_string(response->status), response->status_text.empty() ? "" : " ",
+                       response->status_text});
     }
     std::string failed_url = url();
-    std::string next;
-    if (config_.urls.size() > 1) {
-        url_index_ = (url_index_ + 1) % config_.urls.size();
-        next = " at " + url();
-    }
-    report.detail = config_.method + " " + failed_url + " " + what + "; retrying in " +
-                    std::to_string(report.retry_in) + " ms" + next + " (failure " + std::to_string(failures_) +
-                    " in a row)";
+    bool moves = config_.urls.size() > 1;
+    if (moves) url_index_ = (url_index_ + 1) % config_.urls.size();
+    report.detail =
+        concat({config_.method, " ", failed_url, " ", what, "; retrying in ", std::to_string(report.retry_in), " ms",
+                moves ? " at " : "", moves ? std::string_view(url()) : std::string_view(), " (failure ",
+                std::to_string(failures_), " in a row)"});
     begin_wait(now, report.retry_in);
     actions_.push_back(std::move(report));
 }
