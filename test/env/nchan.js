@@ -73,19 +73,26 @@ async function startNchan(options = {}) {
     .replace('{{REDIS}}', options.redis ? `nchan_redis_url "${options.redis}";\n  nchan_use_redis on;` : '');
   const configPath = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(configPath, config);
+  // The master leads a process group of its own, with its workers in it: a SIGKILL to the
+  // master alone would leave the workers serving the port (and a graceful stop that takes
+  // longer than 3 s ends in one).
   const child = spawn(NGINX, ['-p', prefix, '-c', configPath, '-e', path.join(prefix, 'error.log')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'], detached: true,
   });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const killAll = () => {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch (error) { /* already gone */ }
+  };
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   // A test process that dies without stop() must not leave nginx behind on its port.
-  const killOnExit = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  const killOnExit = () => { if (running()) killAll(); };
   process.on('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
   try {
     await waitForPort(port, child, 10000);
   } catch (error) {
-    child.kill('SIGKILL');
+    killAll();
     const log = fs.existsSync(path.join(prefix, 'error.log')) ? fs.readFileSync(path.join(prefix, 'error.log'), 'utf8') : '';
     throw new Error(`${error.message}\n${stderr}\n${log}`);
   }
@@ -95,7 +102,7 @@ async function startNchan(options = {}) {
     try {
       await ready();
     } catch (error) {
-      child.kill('SIGKILL');
+      killAll();
       throw error;
     }
   }
@@ -119,13 +126,13 @@ async function startNchan(options = {}) {
   // SIGQUIT: nginx's graceful shutdown (what systemctl stop sends); SIGTERM: its fast one.
   function stop(signal = 'SIGQUIT') {
     return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+      if (!running()) { resolve(); return; }
       child.once('exit', () => {
         fs.rmSync(prefix, { recursive: true, force: true });
         resolve();
       });
       child.kill(signal);
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      setTimeout(() => { if (running()) killAll(); }, 3000).unref();
     });
   }
 
