@@ -47,13 +47,23 @@ TEST(ContentLength, ParsesDigitsAndListsOfTheSameValue) {
 // ---------------------------------------------------------------------------------------------
 // Framing
 
+// A header block, the body bytes that arrived with it, and what check_framing() makes of them.
+struct FramingRow {
+    const char* headers;
+    uint64_t body;
+    Framing expected;
+};
+
+template <size_t N>
+void expect_framing(const FramingRow (&rows)[N]) {
+    for (const FramingRow& row : rows) {
+        SCOPED_TRACE(std::string(row.headers) + " with " + std::to_string(row.body) + " bytes");
+        EXPECT_EQ(check_framing(row.headers, row.body).framing, row.expected);
+    }
+}
+
 TEST(Framing, ContentLengthMustMatchTheBytesThatArrived) {
-    struct Row {
-        const char* headers;
-        uint64_t body;
-        Framing expected;
-    };
-    const Row rows[] = {
+    const FramingRow rows[] = {
         {"Content-Length: 21\r\n", 21, Framing::Whole},
         {"content-length: 21\r\n", 21, Framing::Whole},
         {"Content-Length: 0\r\n", 0, Framing::Whole},
@@ -67,22 +77,14 @@ TEST(Framing, ContentLengthMustMatchTheBytesThatArrived) {
         {"Content-Length: abc\r\n", 3, Framing::Unverifiable},
         {"Content-Length: 5\r\nContent-Encoding: identity\r\n", 5, Framing::Whole},
     };
-    for (const Row& row : rows) {
-        SCOPED_TRACE(std::string(row.headers) + " with " + std::to_string(row.body) + " bytes");
-        EXPECT_EQ(check_framing(row.headers, row.body).framing, row.expected);
-    }
+    expect_framing(rows);
     EXPECT_EQ(check_framing("Content-Length: 21\r\n", 3).declared, 21u);
 }
 
 TEST(Framing, ChunkedOrCompressedCountsOnceABodyByteArrived) {
     // The browser fails a chunked or announced body cut short; a header block cut short gives
     // an empty body with whatever headers had arrived, "Transfer-Encoding: chunked" included.
-    struct Row {
-        const char* headers;
-        uint64_t body;
-        Framing expected;
-    };
-    const Row rows[] = {
+    const FramingRow rows[] = {
         {"Transfer-Encoding: chunked\r\n", 21, Framing::Whole},
         {"Transfer-Encoding: gzip, chunked\r\n", 3, Framing::Whole},
         {"transfer-encoding: CHUNKED\r\n", 1, Framing::Whole},
@@ -94,10 +96,7 @@ TEST(Framing, ChunkedOrCompressedCountsOnceABodyByteArrived) {
         {"Content-Encoding: br\r\nTransfer-Encoding: chunked\r\n", 12, Framing::Whole},
         {"Content-Encoding: gzip\r\n", 12, Framing::Unverifiable},  // nothing framed it
     };
-    for (const Row& row : rows) {
-        SCOPED_TRACE(std::string(row.headers) + " with " + std::to_string(row.body) + " bytes");
-        EXPECT_EQ(check_framing(row.headers, row.body).framing, row.expected);
-    }
+    expect_framing(rows);
 }
 
 TEST(Framing, NothingToFrameItIsUnverifiable) {
