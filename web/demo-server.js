@@ -2,8 +2,9 @@
 // The demo's server: nginx + Nchan on a private port, and in front of it, on the demo's port,
 // a small Node pass-through that can misbehave on request, so the page's recovery can be
 // watched. POST /demo/misbehave?seconds=N drops the subscriber polls (/activity) waiting at
-// that moment and makes those of the next N seconds fail in turn: 503 with Retry-After: 2, a
-// connection reset, 500. Everything else,
+// that moment and makes those of the next N seconds fail in turn: 429 with Retry-After: 2 (a
+// rate limit, waited out exactly), a connection reset, 503 (a server restarting: the normal
+// backoff), 500. Everything else,
 // and everything outside that window, goes to nginx unchanged (long polls included: a poll the
 // browser abandons is abandoned upstream too).
 //
@@ -13,10 +14,14 @@ const { startNchan } = require('../test/env/nchan.js');
 
 const FAULTS = [
   (req, res) => {
-    res.writeHead(503, { 'Retry-After': '2', 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
-    res.end('the demo is misbehaving: 503, retry after 2 s\n');
+    res.writeHead(429, { 'Retry-After': '2', 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+    res.end('the demo is misbehaving: 429, retry after 2 s\n');
   },
   (req) => req.socket.destroy(),
+  (req, res) => {
+    res.writeHead(503, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+    res.end('the demo is misbehaving: 503\n');
+  },
   (req, res) => {
     res.writeHead(500, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
     res.end('the demo is misbehaving: 500\n');
