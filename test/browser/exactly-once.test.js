@@ -74,7 +74,9 @@ for (const engine of engines()) {
           `${result.inOrder}; ${result.polls} polls, ${cuts} cut (${result.truncated} answers at a random byte, ` +
           `${result.hung} held polls; ${result.bytesCut.fin} by FIN, ${result.bytesCut.rst} by reset), ` +
           `${result.failures} failures reported`);
-        assert.ok(cuts >= 300, `only ${cuts} cuts`);
+        // About 30 % of the answers are cut (more with the held polls); how many polls there are
+        // depends on the machine's speed (a slower one takes bigger batches from /multi).
+        assert.ok(cuts >= 100 && cuts >= 0.2 * result.polls, `only ${cuts} cuts in ${result.polls} polls`);
         assert.equal(result.lost, 0, 'lost');
         assert.equal(result.duplicated, 0, 'duplicated');
         assert.ok(result.inOrder, 'in order');
