@@ -31,11 +31,12 @@ bool parse_digits(std::string_view digits, uint64_t& out) {
     return true;
 }
 
+// The one test of a whole message id, for a stored cursor and for a response's headers alike.
+bool whole_id(std::string_view date, std::string_view tag) { return !tag.empty() && parse_http_date(date); }
+
 }  // namespace
 
-bool well_formed(const Cursor& cursor) {
-    return !cursor.etag.empty() && parse_http_date(cursor.last_modified).has_value();
-}
+bool well_formed(const Cursor& cursor) { return whole_id(cursor.last_modified, cursor.etag); }
 
 CursorCheck read_cursor(std::string_view headers, Cursor& out) {
     bool has_date = false;
@@ -43,7 +44,7 @@ CursorCheck read_cursor(std::string_view headers, Cursor& out) {
     std::string_view date = find_header(headers, "last-modified", &has_date);
     std::string_view tag = find_header(headers, "etag", &has_tag);
     if (!has_date && !has_tag) return CursorCheck::Absent;
-    if (!has_date || !has_tag || tag.empty() || !parse_http_date(date)) return CursorCheck::Broken;
+    if (!has_date || !has_tag || !whole_id(date, tag)) return CursorCheck::Broken;
     out.last_modified.assign(date);
     out.etag.assign(tag);
     return CursorCheck::Valid;
