@@ -30,6 +30,8 @@ struct Cursor {
     std::string last_modified;
     std::string etag;
     bool empty() const { return last_modified.empty() && etag.empty(); }
+    bool operator==(const Cursor& other) const { return etag == other.etag && last_modified == other.last_modified; }
+    bool operator!=(const Cursor& other) const { return !(*this == other); }
 };
 
 // A usable id: an HTTP date (IMF-fixdate) and a non-empty tag. An empty cursor is not one.

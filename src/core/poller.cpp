@@ -52,13 +52,18 @@ const char* name_of(TextStatus status) {
 
 namespace {
 
+// What a transition does. Each is one fixed recipe: none looks at the event that chose it.
 enum class Effect : uint8_t {
     Nothing,
     Send,             // start the next request
+    ForgiveThenSend,  // the server answered (408, 204) or the network is new: failures start over; ask again
     DeliverThenSend,  // take the cursor, deliver, start the next request, report bad parts
+    SkipThenSend,     // too large, but its id is known: abandon it, step past it, report it, ask again
     AbortThenSend,    // the request outlived its timeout: not an error, ask again
-    ReportThenWait,   // report the failure, start the retry timer
-    SkipThenSend,     // too large, but its cursor is known: report it, step past it, ask again
+    FailHttp,         // report the status, move on to the next URL, start the retry timer
+    FailNetwork,      // the same for a failure without an HTTP response
+    FailIncomplete,   // the same for a response that did not verifiably arrive whole
+    FailOversize,     // too large and no id to step past it by: abandon it, report, back off
     WaitQuietly,      // 304: nothing new, ask again after retry_delay
     Pause,            // offline or suspended: abort what is in flight, no timer
     Stop,             // abort what is in flight, cancel the timer
@@ -77,22 +82,22 @@ constexpr Transition kTransitions[] = {
 
     {State::Connecting, Event::Success, State::Open, Effect::DeliverThenSend},
     {State::Open, Event::Success, State::Open, Effect::DeliverThenSend},
-    {State::Connecting, Event::Repoll, State::Connecting, Effect::Send},
-    {State::Open, Event::Repoll, State::Open, Effect::Send},
+    {State::Connecting, Event::Repoll, State::Connecting, Effect::ForgiveThenSend},
+    {State::Open, Event::Repoll, State::Open, Effect::ForgiveThenSend},
     {State::Connecting, Event::Deadline, State::Connecting, Effect::AbortThenSend},
     {State::Open, Event::Deadline, State::Open, Effect::AbortThenSend},
     {State::Connecting, Event::NotModified, State::Waiting, Effect::WaitQuietly},
     {State::Open, Event::NotModified, State::Waiting, Effect::WaitQuietly},
-    {State::Connecting, Event::HttpFailure, State::Waiting, Effect::ReportThenWait},
-    {State::Open, Event::HttpFailure, State::Waiting, Effect::ReportThenWait},
-    {State::Connecting, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
-    {State::Open, Event::NetworkFailure, State::Waiting, Effect::ReportThenWait},
-    {State::Connecting, Event::Incomplete, State::Waiting, Effect::ReportThenWait},
-    {State::Open, Event::Incomplete, State::Waiting, Effect::ReportThenWait},
+    {State::Connecting, Event::HttpFailure, State::Waiting, Effect::FailHttp},
+    {State::Open, Event::HttpFailure, State::Waiting, Effect::FailHttp},
+    {State::Connecting, Event::NetworkFailure, State::Waiting, Effect::FailNetwork},
+    {State::Open, Event::NetworkFailure, State::Waiting, Effect::FailNetwork},
+    {State::Connecting, Event::Incomplete, State::Waiting, Effect::FailIncomplete},
+    {State::Open, Event::Incomplete, State::Waiting, Effect::FailIncomplete},
     {State::Connecting, Event::TooLarge, State::Open, Effect::SkipThenSend},
     {State::Open, Event::TooLarge, State::Open, Effect::SkipThenSend},
-    {State::Connecting, Event::TooLargeNoCursor, State::Waiting, Effect::ReportThenWait},
-    {State::Open, Event::TooLargeNoCursor, State::Waiting, Effect::ReportThenWait},
+    {State::Connecting, Event::TooLargeNoCursor, State::Waiting, Effect::FailOversize},
+    {State::Open, Event::TooLargeNoCursor, State::Waiting, Effect::FailOversize},
 
     {State::Waiting, Event::RetryDue, State::Connecting, Effect::Send},
 
@@ -100,8 +105,8 @@ constexpr Transition kTransitions[] = {
     {State::Connecting, Event::GoOffline, State::Offline, Effect::Pause},
     {State::Open, Event::GoOffline, State::Offline, Effect::Pause},
     {State::Waiting, Event::GoOffline, State::Offline, Effect::Pause},
-    {State::Offline, Event::GoOnline, State::Connecting, Effect::Send},
-    {State::Waiting, Event::GoOnline, State::Connecting, Effect::Send},
+    {State::Offline, Event::GoOnline, State::Connecting, Effect::ForgiveThenSend},
+    {State::Waiting, Event::GoOnline, State::Connecting, Effect::ForgiveThenSend},
 
     // pagehide / pageshow: nothing open while the page sits in the back/forward cache.
     {State::Connecting, Event::Suspend, State::Suspended, Effect::Pause},
@@ -159,7 +164,17 @@ std::optional<Millis> Poller::next_deadline() const {
 
 bool Poller::start(Millis now) { return apply(now, Event::Start, nullptr); }
 
-bool Poller::close() { return apply(0, Event::Close, nullptr); }
+bool Poller::close() {
+    actions_.clear();
+    return apply(0, Event::Close, nullptr);
+}
+
+std::optional<Action> Poller::take_action() {
+    if (actions_.empty()) return std::nullopt;
+    std::optional<Action> next(std::move(actions_.front()));
+    actions_.erase(actions_.begin());
+    return next;
+}
 
 bool Poller::on_response(Millis now, uint64_t request_id, const Response& response) {
     if (!in_flight_ || request_id != request_id_) return false;
@@ -255,9 +270,9 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     if (from != state_) actions_.push_back(StateChanged{from, state_});
     switch (t->effect) {
         case Effect::Nothing: break;
-        case Effect::Send:
-            if (event == Event::Repoll) failures_ = 0;    // the server answered: it is up
-            if (event == Event::GoOnline) failures_ = 0;  // a new network: start over
+        case Effect::Send: send_request(now); break;
+        case Effect::ForgiveThenSend:
+            failures_ = 0;
             send_request(now);
             break;
         case Effect::DeliverThenSend:
@@ -265,27 +280,15 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
             failures_ = 0;
             deliver(now, *response);
             break;
-        case Effect::SkipThenSend:
-            if (in_flight_) abort_request();
-            failures_ = 0;
-            take_cursor();
-            report_oversize(now, *response, oversize_bytes_);
-            send_request(now);
-            break;
+        case Effect::SkipThenSend: skip(now, *response); break;
         case Effect::AbortThenSend:
             abort_request();
             send_request(now);
             break;
-        case Effect::ReportThenWait:
-            if (in_flight_ && event == Event::TooLargeNoCursor) abort_request();
-            in_flight_ = false;
-            ++failures_;
-            if (event == Event::TooLargeNoCursor) {
-                report_oversize(now, *response, oversize_bytes_);
-            } else {
-                report_failure(now, event, response);
-            }
-            break;
+        case Effect::FailHttp: fail(now, http_failure(*response), response); break;
+        case Effect::FailNetwork: fail(now, network_failure(), nullptr); break;
+        case Effect::FailIncomplete: fail(now, incomplete_response(), nullptr); break;
+        case Effect::FailOversize: fail_oversize(now, *response); break;
         case Effect::WaitQuietly:
             in_flight_ = false;
             begin_wait(now, config_.retry_delay);
@@ -327,12 +330,15 @@ void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
 void Poller::deliver(Millis now, const Response& response) {
     // The response arrived whole, so its id is the new cursor, bad parts included: a message
     // that cannot be parsed is reported once, never fetched again in a loop.
+    Cursor previous = cursor_;
     take_cursor();
 
     decoded_.clear();
     decode_body(find_header(response.headers, "content-type"), response.body, config_.extraction, decoded_);
     // Moved, not copied: the batch owns its vector and nothing stays behind at the high-water mark.
-    if (!decoded_.messages.empty()) actions_.push_back(Deliver{std::move(decoded_.messages)});
+    if (!decoded_.messages.empty() || previous != cursor_) {
+        actions_.push_back(Deliver{std::move(decoded_.messages), std::move(previous), cursor_});
+    }
     // The handlers first, then the next poll: sending a request costs the browser a quarter of
     // a millisecond or more, which every message would otherwise wait for. What is published
     // while the handlers run waits in the server's buffer for the next poll.
@@ -356,14 +362,14 @@ void Poller::take_cursor() {
     if (carried_ == CursorCheck::Valid) cursor_ = carried_id_;
 }
 
-Millis Poller::failure_delay(Event event, const Response* response) {
+Millis Poller::failure_delay(const Response* response) {
     // With other URLs still untried in this run of failures, move on after the backoff's
     // floor: the next instance owes nothing to this one's Retry-After or slow path. Once every
     // URL has failed in a row, back off as with one URL, counting rounds from there.
     size_t others = config_.urls.size() - 1;
     if (failures_ <= others) return backoff_.floor();
     uint32_t rounds = failures_ - static_cast<uint32_t>(others);
-    if (event == Event::HttpFailure && response) {
+    if (response) {
         int status = response->status;
         // Retry-After is a rate limit's exact word. A 503's is not heeded: servers send one
         // while they restart, and the normal backoff finds them back sooner.
@@ -382,57 +388,87 @@ Millis Poller::failure_delay(Event event, const Response* response) {
     return backoff_.delay(rounds);
 }
 
-void Poller::report_oversize(Millis now, const Response& response, uint64_t bytes) {
+std::string Poller::oversize_sentence() const {
+    return concat({config_.method, " ", url(), ": the response (", std::to_string(oversize_bytes_),
+                   "+ bytes) exceeds maxResponseBytes (", std::to_string(config_.max_response_bytes), ")"});
+}
+
+// Too large, with a whole id: abandoned and stepped past, as a success that delivers nothing.
+void Poller::skip(Millis now, const Response& response) {
+    if (in_flight_) abort_request();
+    failures_ = 0;
+    Cursor previous = cursor_;
+    take_cursor();
     Report report;
     report.status = response.status;
-    report.text_status = TextStatus::Error;
     report.error_thrown = "Response Too Large";
     report.has_response = true;
-    report.has_body = false;
-    std::string what = concat({config_.method, " ", url(), ": the response (", std::to_string(bytes),
-                               "+ bytes) exceeds maxResponseBytes (", std::to_string(config_.max_response_bytes), ")"});
-    if (state_ == State::Open) {
-        report.retry_in = 0;
-        report.detail = concat({what, "; that message is skipped and polling goes on"});
-    } else {
-        report.retry_in = backoff_.delay(failures_);
-        report.detail = concat(
-            {what, " and carries no message id to skip it by; retrying in ", std::to_string(report.retry_in), " ms"});
-        begin_wait(now, report.retry_in);
-    }
+    report.detail = concat({oversize_sentence(), "; that message is skipped and polling goes on"});
+    actions_.push_back(std::move(report));
+    if (previous != cursor_) actions_.push_back(Deliver{{}, std::move(previous), cursor_});
+    send_request(now);
+}
+
+// Too large, and no id to step past it by: abandoned, reported, asked again from the same
+// cursor after the backoff (at the same URL: another instance has the same message).
+void Poller::fail_oversize(Millis now, const Response& response) {
+    if (in_flight_) abort_request();
+    ++failures_;
+    Report report;
+    report.status = response.status;
+    report.error_thrown = "Response Too Large";
+    report.has_response = true;
+    report.retry_in = backoff_.delay(failures_);
+    report.detail = concat({oversize_sentence(), " and carries no message id to skip it by; retrying in ",
+                            std::to_string(report.retry_in), " ms"});
+    begin_wait(now, report.retry_in);
     actions_.push_back(std::move(report));
 }
 
-void Poller::report_failure(Millis now, Event event, const Response* response) {
+Report Poller::http_failure(const Response& response) {
     Report report;
-    report.retry_in = failure_delay(event, response);
-    report.text_status = TextStatus::Error;
-    std::string what;
-    if (event == Event::Incomplete) {
-        // To the page, a response cut short is what it is: a failed connection (status 0).
-        report.status = 0;
-        report.error_thrown = "Incomplete Response";
-        what = concat({"failed: the response ", incomplete_, "; it is not delivered and the cursor stays"});
-    } else if (event == Event::NetworkFailure || !response) {
-        report.status = 0;
-        what = "failed without an HTTP response (refused, reset or blocked)";
-    } else {
-        report.status = response->status;
-        report.error_thrown.assign(response->status_text);
-        report.has_response = true;
-        report.has_body = true;
-        what = concat({"failed with HTTP ", std::to_string(response->status), response->status_text.empty() ? "" : " ",
-                       response->status_text});
+    report.status = response.status;
+    report.error_thrown.assign(response.status_text);
+    report.has_response = true;
+    report.has_body = true;
+    report.detail = concat({"failed with HTTP ", std::to_string(response.status),
+                            response.status_text.empty() ? "" : " ", response.status_text});
+    return report;
+}
+
+Report Poller::network_failure() {
+    Report report;
+    report.detail = "failed without an HTTP response (refused, reset or blocked)";
+    return report;
+}
+
+// To the page, a response cut short is what it is: a failed connection (status 0).
+Report Poller::incomplete_response() {
+    Report report;
+    report.error_thrown = "Incomplete Response";
+    report.detail = concat({"failed: the response ", incomplete_, "; it is not delivered and the cursor stays"});
+    return report;
+}
+
+// A failure: counted, reported with the delay before the next try, and the poll moves on to
+// the next URL (when there are several) before that try. `failure.detail` says what happened;
+// `delay_from` is the response whose Retry-After or status may set the delay.
+void Poller::fail(Millis now, Report failure, const Response* delay_from) {
+    in_flight_ = false;
+    ++failures_;
+    failure.retry_in = failure_delay(delay_from);
+    size_t next = (url_index_ + 1) % config_.urls.size();
+    bool moves = next != url_index_;
+    failure.detail =
+        concat({config_.method, " ", url(), " ", failure.detail, "; retrying in ", std::to_string(failure.retry_in),
+                " ms", moves ? " at " : "", moves ? std::string_view(config_.urls[next]) : std::string_view(),
+                " (failure ", std::to_string(failures_), " in a row)"});
+    begin_wait(now, failure.retry_in);
+    actions_.push_back(std::move(failure));
+    if (moves) {
+        url_index_ = next;
+        actions_.push_back(UrlChanged{next});
     }
-    std::string failed_url = url();
-    bool moves = config_.urls.size() > 1;
-    if (moves) url_index_ = (url_index_ + 1) % config_.urls.size();
-    report.detail =
-        concat({config_.method, " ", failed_url, " ", what, "; retrying in ", std::to_string(report.retry_in), " ms",
-                moves ? " at " : "", moves ? std::string_view(url()) : std::string_view(), " (failure ",
-                std::to_string(failures_), " in a row)"});
-    begin_wait(now, report.retry_in);
-    actions_.push_back(std::move(report));
 }
 
 }  // namespace comet

@@ -105,9 +105,19 @@ struct AbortRequest {
 };
 
 // Messages found in the response that is being handled; their spans point into the body
-// passed to on_response, which the caller keeps alive while it carries the action out.
+// passed to on_response, which the caller keeps alive while it carries the action out. The
+// cursor moved from `previous` to `cursor` with them (equal for a server without ids). No
+// messages: the cursor moved alone (an oversized message was skipped, or a response carried
+// an id and nothing to deliver); then there may be no body either.
 struct Deliver {
     std::vector<Message> messages;
+    Cursor previous;
+    Cursor cursor;
+};
+
+// A failure moved the poll to another of config().urls: its index.
+struct UrlChanged {
+    size_t index;
 };
 
 // textStatus values follow jQuery's, as the original's onError received them.
@@ -129,7 +139,7 @@ struct StateChanged {
     State to;
 };
 
-using Action = std::variant<StartRequest, AbortRequest, Deliver, Report, StateChanged>;
+using Action = std::variant<StartRequest, AbortRequest, Deliver, Report, StateChanged, UrlChanged>;
 
 struct Response {
     int status = 0;
@@ -150,14 +160,12 @@ class Poller {
     // it is all in memory.
     bool on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t received,
                      uint64_t announced);
-    // Whether a response of this size is past max_response_bytes: the adapter asks before it
-    // reads the headers for on_progress.
-    bool too_large(uint64_t received, uint64_t announced) const;
     bool on_timer(Millis now);
     bool go_offline(Millis now);
     bool go_online(Millis now);
     bool suspend(Millis now);
     bool resume(Millis now);
+    // Drops every action still queued, then stops.
     bool close();
 
     State state() const { return state_; }
@@ -165,7 +173,11 @@ class Poller {
     // The request in flight, or 0.
     uint64_t current_request() const { return in_flight_ ? request_id_ : 0; }
 
+    // The actions decided so far, oldest first. An adapter takes them one at a time with
+    // take_action(): carrying one out may feed the Poller a new input (a handler that closes
+    // the connection), and what that input does to the queue holds for the rest.
     std::vector<Action>& actions() { return actions_; }
+    std::optional<Action> take_action();
     void clear_actions() { actions_.clear(); }
 
     // The cursor, as last seen; the configured one until a response carries one.
@@ -181,15 +193,21 @@ class Poller {
 
   private:
     bool apply(Millis now, Event event, const Response* response);
+    bool too_large(uint64_t received, uint64_t announced) const;
     void send_request(Millis now);
     void abort_request();
     void begin_wait(Millis now, Millis delay);
     void deliver(Millis now, const Response& response);
-    void report_failure(Millis now, Event event, const Response* response);
-    void report_oversize(Millis now, const Response& response, uint64_t bytes);
+    void skip(Millis now, const Response& response);
+    void fail(Millis now, Report failure, const Response* delay_from);
+    Report http_failure(const Response& response);
+    Report incomplete_response();
+    Report network_failure();
+    void fail_oversize(Millis now, const Response& response);
+    std::string oversize_sentence() const;
     Event verify(const Response& response);
     void take_cursor();
-    Millis failure_delay(Event event, const Response* response);
+    Millis failure_delay(const Response* response);
 
     PollerConfig config_;
     State state_ = State::Idle;

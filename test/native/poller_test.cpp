@@ -81,7 +81,8 @@ std::string describe(const Action& action) {
             return "AbortRequest(#" + std::to_string(a.request_id) + ")";
         }
         std::string operator()(const Deliver& a) const {
-            return "Deliver(" + std::to_string(a.messages.size()) + " messages)";
+            return "Deliver(" + std::to_string(a.messages.size()) + " messages, " + a.previous.etag + "->" +
+                   a.cursor.etag + ")";
         }
         std::string operator()(const Report& a) const {
             return "Report(" + std::to_string(a.status) + " " + name_of(a.text_status) + ": " + a.detail + ")";
@@ -89,6 +90,7 @@ std::string describe(const Action& action) {
         std::string operator()(const StateChanged& a) const {
             return std::string("StateChanged(") + name_of(a.from) + "->" + name_of(a.to) + ")";
         }
+        std::string operator()(const UrlChanged& a) const { return "UrlChanged(" + std::to_string(a.index) + ")"; }
     };
     return std::visit(Visitor{}, action);
 }
@@ -106,6 +108,7 @@ const char* action_name() {
     if constexpr (std::is_same_v<T, Deliver>) return "Deliver";
     if constexpr (std::is_same_v<T, Report>) return "Report";
     if constexpr (std::is_same_v<T, StateChanged>) return "StateChanged";
+    if constexpr (std::is_same_v<T, UrlChanged>) return "UrlChanged";
     return "?";
 }
 
@@ -199,6 +202,10 @@ Millis ceiling_after(uint32_t failures) {
 Report expect_failure_report(Poller& poller, State from, Millis now) {
     expect_state_changed(poller, from, State::Waiting);
     Report report = take<Report>(poller);
+    // With several URLs, every failure moves on to the next one, right after its report.
+    if (poller.config().urls.size() > 1) {
+        EXPECT_EQ(take<UrlChanged>(poller).index, poller.url_index());
+    }
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
     EXPECT_EQ(poller.current_request(), 0u);
@@ -309,6 +316,23 @@ TEST(Poller, StartingTwiceIsRefusedAndChangesNothing) {
 // ---------------------------------------------------------------------------------------------
 // Success and the cursor.
 
+// A handler that closes the connection while the adapter carries out a Deliver: the next
+// request and the reports decided with it are never carried out.
+TEST(Poller, CloseDropsWhatIsStillQueued) {
+    Poller poller(config());
+    uint64_t first = start(poller, 1000);
+    ASSERT_TRUE(poller.on_response(1500, first, ok(kCursorHeaders, "hello")));
+    ASSERT_TRUE(std::holds_alternative<StateChanged>(*poller.take_action()));
+    ASSERT_TRUE(std::holds_alternative<Deliver>(*poller.take_action()));
+    ASSERT_TRUE(std::holds_alternative<StartRequest>(poller.actions().front()));  // still queued
+    uint64_t next = poller.current_request();
+    ASSERT_TRUE(poller.close());
+    expect_state_changed(poller, State::Open, State::Closed);
+    EXPECT_EQ(take<AbortRequest>(poller).request_id, next);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_FALSE(poller.take_action().has_value());
+}
+
 TEST(Poller, SuccessOpensDeliversAndThenSendsTheNextRequestWithTheCursor) {
     Poller poller(config());
     uint64_t first = start(poller, 1000);
@@ -322,6 +346,10 @@ TEST(Poller, SuccessOpensDeliversAndThenSendsTheNextRequestWithTheCursor) {
     ASSERT_EQ(deliver.messages.size(), 1u);
     EXPECT_EQ(deliver.messages[0].flags, 0u);
     EXPECT_EQ(deliver.messages[0].data.in(body), "hello");
+    // The batch carries the cursor before and after it, for resume and for the other tabs.
+    EXPECT_TRUE(deliver.previous.empty());
+    EXPECT_EQ(deliver.cursor.etag, "3");
+    EXPECT_EQ(deliver.cursor.last_modified, kLastModified);
     StartRequest next = take<StartRequest>(poller);
     EXPECT_NE(next.request_id, first);
     ASSERT_EQ(next.headers.size(), 2u);
@@ -429,6 +457,10 @@ TEST(Poller, CursorAdvancesPastMalformedJsonWhichIsReportedNotDelivered) {
     ASSERT_TRUE(poller.on_response(5, id, ok(headers, R"({"type":)")));
     EXPECT_STATE(poller, State::Open);
     expect_state_changed(poller, State::Connecting, State::Open);
+    Deliver moved = take<Deliver>(poller);  // nothing to deliver, but the cursor moves on
+    EXPECT_TRUE(moved.messages.empty());
+    EXPECT_TRUE(moved.previous.empty());
+    EXPECT_EQ(moved.cursor.etag, "9");
     StartRequest next = take<StartRequest>(poller);
     EXPECT_EQ(header(next, "If-None-Match"), "9");
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
@@ -1493,6 +1525,7 @@ TEST(Poller, ProgressPastTheLimitWithACursorAbortsAndStepsPastIt) {
             Report report = take<Report>(poller);
             expect_oversize_report(report, bytes);
             EXPECT_EQ(report.retry_in, 0);
+            EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");  // no messages: the skipped one's id
             StartRequest next = take<StartRequest>(poller);
             EXPECT_GT(next.request_id, id);
             // The skipped message's id is the new cursor.
@@ -1527,6 +1560,7 @@ TEST(Poller, AnAnnouncedSizeAloneDoesNotVouchForTheId) {
     ASSERT_TRUE(poller.on_progress(1001, id, ok(kNextCursorHeaders, ""), 1, kLimit + 1));
     EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
     expect_oversize_report(take<Report>(poller), kLimit + 1);
+    EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");
     EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "8");
     EXPECT_NO_ACTIONS(poller);
 
@@ -1642,6 +1676,7 @@ TEST(Poller, ACompleteResponseOverTheLimitIsSkippedTheSameWayWithoutAnAbort) {
             Report report = take<Report>(poller);  // no AbortRequest: it already arrived whole
             expect_oversize_report(report, big.size());
             EXPECT_EQ(report.retry_in, 0);
+            EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");
             StartRequest next = take<StartRequest>(poller);  // and no Deliver
             EXPECT_EQ(header(next, "If-None-Match"), "8");
             EXPECT_EQ(header(next, "If-Modified-Since"), kNextLastModified);
@@ -1908,7 +1943,7 @@ constexpr State kAllStates[] = {State::Idle,    State::Connecting, State::Open, 
 
 // One row per input, one cell per state in kAllStates order. "-": refused. Otherwise
 // "<state after>:<actions in order>", with C StateChanged, R StartRequest, A AbortRequest,
-// D Deliver, E Report.
+// D Deliver, E Report, U UrlChanged.
 struct TableRow {
     Input input;
     const char* cells[7];
@@ -1919,7 +1954,7 @@ const TableRow kTable[] = {
     //                                idle             connecting        open           waiting           offline           suspended         closed
     {Input::Start,                  {"connecting:CR", "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::Ok,                     {"-",             "open:CDR",       "open:DR",     "-",              "-",              "-",              "-"}},
-    {Input::OkTooLarge,             {"-",             "open:CER",       "open:ER",     "-",              "-",              "-",              "-"}},
+    {Input::OkTooLarge,             {"-",             "open:CEDR",      "open:EDR",     "-",              "-",              "-",              "-"}},
     {Input::OkTooLargeNoCursor,     {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::OkCut,                  {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::Repoll,                 {"-",             "connecting:R",   "open:R",      "-",              "-",              "-",              "-"}},
@@ -1927,7 +1962,7 @@ const TableRow kTable[] = {
     {Input::ServerError,            {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::NetworkFailure,         {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::ProgressAtLimit,        {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
-    {Input::ProgressTooLarge,       {"-",             "open:CAER",      "open:AER",    "-",              "-",              "-",              "-"}},
+    {Input::ProgressTooLarge,       {"-",             "open:CAEDR",     "open:AEDR",    "-",              "-",              "-",              "-"}},
     {Input::ProgressTooLargeNoCursor,{"-",            "waiting:CAE",    "waiting:CAE", "-",              "-",              "-",              "-"}},
     {Input::ProgressNoBodyYet,      {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::TimerEarly,             {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
@@ -2010,6 +2045,7 @@ char action_letter(const Action& action) {
         char operator()(const Deliver&) const { return 'D'; }
         char operator()(const Report&) const { return 'E'; }
         char operator()(const StateChanged&) const { return 'C'; }
+        char operator()(const UrlChanged&) const { return 'U'; }
     };
     return std::visit(Visitor{}, action);
 }
