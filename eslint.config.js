@@ -1,7 +1,7 @@
 'use strict';
 // The JavaScript style check that `npm test` runs (npx eslint .): eslint's recommended rules
-// plus a few that keep the code plain, for the shim (ES5, runs in any page), the demo, and the
-// Node tooling and tests.
+// plus a few that keep the code plain, for the shim (js/src/: ES modules, otherwise ES5, runs in
+// any page), the demo, the build tools (tools/), and the Node test tooling and tests.
 const js = require('@eslint/js');
 const globals = require('globals');
 
@@ -20,10 +20,12 @@ module.exports = [
   { ignores: ['build*/**', 'dist/**', 'node_modules/**', 'test/artifacts/**', 'test/browser/pages/generated/**'] },
   js.configs.recommended,
   {
-    // The shim, appended after Emscripten's factory: ES5, browser, CommonJS-aware.
-    files: ['js/jquery.comet.shim.js'],
-    languageOptions: { ecmaVersion: 5, sourceType: 'script',
-      globals: { ...globals.browser, ...globals.es2015, createCometModule: 'readonly', module: 'writable' } },
+    // The shim's sources, bundled by tools/build-shim.js into one ES5 script appended after
+    // Emscripten's factory: ES modules (import/export, ecmaVersion 2015) but otherwise ES5
+    // code, browser, CommonJS-aware (the `module` of whoever loads dist/jquery.comet.js).
+    files: ['js/src/**/*.js'],
+    languageOptions: { ecmaVersion: 2015, sourceType: 'module',
+      globals: { ...globals.browser, createCometModule: 'readonly', module: 'writable' } },
     rules: style,
   },
   {
@@ -34,10 +36,16 @@ module.exports = [
     rules: style,
   },
   {
-    // Node: build steps, servers, test runners and tests (whose page.evaluate callbacks run in
-    // the browser, hence the browser globals too).
+    // Build and set-up tools: Node, CommonJS.
+    files: ['tools/**/*.js'],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node },
+    rules: style,
+  },
+  {
+    // Node: servers, test runners and tests (whose page.evaluate callbacks run in the browser,
+    // hence the browser globals too).
     files: ['**/*.js'],
-    ignores: ['js/jquery.comet.shim.js', 'web/demo.js', 'test/browser/pages/**', 'test/bench/pages/**'],
+    ignores: ['js/src/**', 'tools/**', 'web/demo.js', 'test/browser/pages/**', 'test/bench/pages/**'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs',
       globals: { ...globals.node, ...globals.browser, $: 'readonly', jQuery: 'readonly' } },
     rules: style,

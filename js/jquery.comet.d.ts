@@ -1,5 +1,5 @@
 // Type definitions for jquery.comet (dist/jquery.comet.js).
-// They describe the public API the shim (js/jquery.comet.shim.js) puts on jQuery: $.comet,
+// They describe the public API the jQuery face (js/src/, bundled into the file) puts on jQuery: $.comet,
 // its options, the connection object and the events triggered on document, and what
 // `require("jquery.comet")` returns: attach(jQuery), for bundlers.
 /// <reference types="jquery" />

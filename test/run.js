@@ -1,12 +1,17 @@
 'use strict';
 // `npm test`: set up what is missing, build, check the style (clang-format, eslint), run the
-// native tests (ctest), the fuzzers for a bounded time, the browser tests (node:test +
+// native tests (ctest), the fuzzers for a bounded time, the tests of the test tools
+// (test/tools/: node:test, no browser), the browser tests (test/browser/: node:test +
 // Playwright + Chromium against real nginx + Nchan) and one tiny benchmark run, and end with
 // one line: "N passed, N failed".
+//
+//   node test/run.js                 everything
+//   node test/run.js <file.test.js>  only these node:test files (test/tools/ or test/browser/);
+//                                    builds the product first unless they are all in test/tools/
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { setup, ROOT, NATIVE_BUILD } = require('./env/setup.js');
+const { setup, ROOT, NATIVE_BUILD } = require('../tools/setup.js');
 
 function runCtest() {
   const result = spawnSync('ctest', ['--test-dir', NATIVE_BUILD, '--output-on-failure', '-j', '2'],
@@ -35,7 +40,8 @@ function runFuzzTargets(seconds) {
   return { passed: results.length - failed, failed };
 }
 
-async function runBrowserTests(files) {
+// node:test files, one at a time: each test (not suite) counts once.
+async function runNodeTests(files) {
   const { run } = require('node:test');
   const { spec } = require('node:test/reporters');
   let passed = 0;
@@ -70,10 +76,18 @@ function runLint() {
   return result;
 }
 
+function testFiles(dir) {
+  return fs.readdirSync(dir).filter((file) => file.endsWith('.test.js')).sort().map((file) => path.join(dir, file));
+}
+
 async function main() {
-  const only = process.argv.slice(2);
+  const only = process.argv.slice(2).map((file) => path.resolve(file));
+  const toolsDir = path.join(__dirname, 'tools');
+  const toolFiles = only.length ? only.filter((file) => path.dirname(file) === toolsDir) : testFiles(toolsDir);
+  const browserFiles = only.length ? only.filter((file) => !toolFiles.includes(file)) : testFiles(path.join(__dirname, 'browser'));
   try {
-    setup({ native: only.length === 0 });
+    // The tool tests need no build: `node test/run.js test/tools/x.test.js` does not start one.
+    if (only.length === 0 || browserFiles.length > 0) setup({ native: only.length === 0 });
   } catch (error) {
     console.error(`[setup] ${error.message}`);
     console.log('0 passed, 1 failed');
@@ -95,13 +109,18 @@ async function main() {
     totals.passed += fuzz.passed;
     totals.failed += fuzz.failed;
   }
-  console.log('\n== browser tests (Chromium, and Firefox for the cut tests; nginx/Nchan)');
-  const dir = path.join(__dirname, 'browser');
-  const files = only.length ? only.map((file) => path.resolve(file))
-    : fs.readdirSync(dir).filter((file) => file.endsWith('.test.js')).sort().map((file) => path.join(dir, file));
-  const browser = await runBrowserTests(files);
-  totals.passed += browser.passed;
-  totals.failed += browser.failed;
+  if (toolFiles.length) {
+    console.log('\n== tool tests (test/tools/: node:test, no browser)');
+    const tools = await runNodeTests(toolFiles);
+    totals.passed += tools.passed;
+    totals.failed += tools.failed;
+  }
+  if (browserFiles.length) {
+    console.log('\n== browser tests (Chromium, and Firefox for the cut tests; nginx/Nchan)');
+    const browser = await runNodeTests(browserFiles);
+    totals.passed += browser.passed;
+    totals.failed += browser.failed;
+  }
   if (only.length === 0) {
     // The benchmark is not a test: this only proves it still runs, at a tiny size.
     console.log('\n== benchmark smoke run (npm run bench --tiny; no timing asserted)');

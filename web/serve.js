@@ -1,7 +1,7 @@
 'use strict';
 // `npm start`: set up what is missing, build, start nginx + Nchan on 127.0.0.1 with the
 // project's config, and serve the demo in web/ through web/demo-server.js.
-const { setup } = require('../test/env/setup.js');
+const { setup } = require('../tools/setup.js');
 const { freePort } = require('../test/env/nchan.js');
 const { startDemo } = require('./demo-server.js');
 const net = require('node:net');

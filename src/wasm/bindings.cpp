@@ -1,9 +1,44 @@
-// The boundary to JavaScript. Only the shim (js/jquery.comet.shim.js) calls these, so their
-// names start with '_'; the public API is the shim's.
+// The boundary between C++ and JavaScript: every call across it, both directions, is here.
+//
+// Into wasm (embind functions on the module object; only the shim calls them, hence the '_'):
+//
+//   _open(options) -> id            a connection for the shim's settled options (OpenOptions)
+//   _begin(id, saved, lastModified, etag, online)
+//                                   connect(): the cursor found in storage (saved: whether
+//                                   there is one), what the browser says about the network
+//   _close(id)                      close(): stop, let another tab lead; _destroy(id) later
+//   _destroy(id)                    frees it (from a timer, never inside its own callbacks)
+//   _offline(id) _online(id)        the browser's offline / online events
+//   _hide(id) _show(id, online)     pagehide, and pageshow from the back/forward cache
+//   _lockGranted(id) -> bool        the tab lock is ours; false: give it back at once
+//   _peerHello(id) _peerBatch(id, previousLastModified, previousEtag, lastModified, etag)
+//   _peerWelcome(id, lastModified, etag, state) _peerState(id, state) _peerReport(id)
+//                                   what another tab posted (the shim holds a batch's or an
+//                                   error's data while the call lasts)
+//   _findHeader(block, name) -> value, or "\n" when absent (a value never holds a line break)
+//   _openRequests() _heapSize() _heapFree() _liveXhrs()    for leak tests and debugging
+//
+// Out of wasm (the functions of Module._comet, which the shim supplies before the module
+// starts; byte ranges are views into wasm memory valid only while the call lasts):
+//
+//   batch(id, body, messages, values, relay)   deliver a batch of this tab's poll: the body,
+//                                   five words per message (body.hpp), their JSON values in
+//                                   one array; relay: null, or {previous, cursor} to post it
+//                                   to the other tabs with, first
+//   report(id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body, relay)
+//   relayed(id, what)               the other tab's batch or error in hand: "deliver", "drop",
+//                                   "report"
+//   state(id, from, to)             the state the page sees changed
+//   url(id, index)                  the poll moved to urls[index]
+//   save(id, cursor)                keep the cursor for the next page load (resume)
+//   post(id, kind, cursor, state)   to the other tabs: "hello", "welcome", "state"
+//   lock(id, what)                  the tab lock: "request", "release", "leave"
+//   log(id, warning, text)          a debug line (shown with the `debug` option)
 //
 // Free functions over a connection id rather than an embind class_: the class machinery is
-// about 2.4 KB of the gzipped file (its JS registry plus RTTI and dynamic_cast in the wasm),
-// for a handful of calls. Calls back to JS go through EM_JS (see fetch_connection.cpp).
+// about 2.4 KB of the gzipped file (its JS registry plus RTTI and dynamic_cast in the wasm).
+#include "bindings.hpp"
+
 #include <emscripten/bind.h>
 #include <emscripten/em_js.h>
 #include <emscripten/emmalloc.h>
@@ -15,72 +50,236 @@
 #include <string>
 #include <vector>
 
-#include "fetch_connection.hpp"
-#include "integrity.hpp"
+#include "connection.hpp"
+#include "http_text.hpp"
+
+// ---------------------------------------------------------------------------------------------
+// Out of wasm.
+
+EM_JS(void, comet_js_batch,
+      (uint32_t id, const uint8_t* body, uint32_t length, const uint32_t* messages, uint32_t count,
+       const uint8_t* values, uint32_t values_length, int relay, const char* previous_last_modified,
+       const char* previous_etag, const char* last_modified, const char* etag),
+      {
+          // Quoted: closure renames the module's own property names, not the shim's.
+          Module['_comet']['batch'](
+              id, HEAPU8.subarray(body, body + length), HEAPU32.subarray(messages >> 2, (messages >> 2) + count * 5),
+              HEAPU8.subarray(values, values + values_length),
+              relay ? {
+                  'previous' :
+                      {'lastModified' : UTF8ToString(previous_last_modified), 'etag' : UTF8ToString(previous_etag)},
+                  'cursor' : {'lastModified' : UTF8ToString(last_modified), 'etag' : UTF8ToString(etag)}
+              }
+                    : null);
+      });
+
+EM_JS(void, comet_js_report,
+      (uint32_t id, int status, const char* text_status, const char* error_thrown, const char* detail, double retry_in,
+       const char* status_text, const char* headers, const uint8_t* body, uint32_t body_length, int has_body,
+       int relay),
+      {
+          Module['_comet']['report'](id, status, UTF8ToString(text_status), UTF8ToString(error_thrown),
+                                     UTF8ToString(detail), retry_in, UTF8ToString(status_text), UTF8ToString(headers),
+                                     has_body ? HEAPU8.subarray(body, body + body_length) : null, !!relay);
+      });
+
+EM_JS(void, comet_js_relayed, (uint32_t id, const char* what),
+      { Module['_comet']['relayed'](id, UTF8ToString(what)); });
+
+EM_JS(void, comet_js_state, (uint32_t id, const char* from, const char* to),
+      { Module['_comet']['state'](id, UTF8ToString(from), UTF8ToString(to)); });
+
+EM_JS(void, comet_js_url, (uint32_t id, uint32_t index), { Module['_comet']['url'](id, index); });
+
+EM_JS(void, comet_js_save, (uint32_t id, const char* last_modified, const char* etag),
+      { Module['_comet']['save'](id, {'lastModified' : UTF8ToString(last_modified), 'etag' : UTF8ToString(etag)}); });
+
+EM_JS(void, comet_js_post,
+      (uint32_t id, const char* kind, const char* last_modified, const char* etag, const char* state), {
+          Module['_comet']['post'](id, UTF8ToString(kind),
+                                   {'lastModified' : UTF8ToString(last_modified), 'etag' : UTF8ToString(etag)},
+                                   UTF8ToString(state));
+      });
+
+EM_JS(void, comet_js_lock, (uint32_t id, const char* what), { Module['_comet']['lock'](id, UTF8ToString(what)); });
+
+EM_JS(void, comet_js_log, (uint32_t id, int warning, const char* text, uint32_t length),
+      { Module['_comet']['log'](id, !!warning, UTF8ToString(text, length)); });
+
+namespace comet::js {
+
+void batch(uint32_t id, std::string_view body, const std::vector<Message>& messages, bool relay, const Cursor& previous,
+           const Cursor& cursor) {
+    // One crossing per response. The values buffer lives for this call only: nothing stays
+    // behind at a high-water mark.
+    std::string values;
+    gather_json_values(body, messages, values);
+    comet_js_batch(id, reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),
+                   reinterpret_cast<const uint32_t*>(messages.data()), static_cast<uint32_t>(messages.size()),
+                   reinterpret_cast<const uint8_t*>(values.data()), static_cast<uint32_t>(values.size()), relay,
+                   previous.last_modified.c_str(), previous.etag.c_str(), cursor.last_modified.c_str(),
+                   cursor.etag.c_str());
+}
+
+void report(uint32_t id, const Report& report, const Response* response, bool relay) {
+    const Response* described = report.has_response ? response : nullptr;
+    // NUL-terminated copies for the trip across: errors are rare, the copies are small.
+    std::string status_text(described ? described->status_text : std::string_view());
+    std::string headers(described ? described->headers : std::string_view());
+    std::string_view body = described && report.has_body ? described->body : std::string_view();
+    comet_js_report(id, report.status, name_of(report.text_status), report.error_thrown.c_str(), report.detail.c_str(),
+                    static_cast<double>(report.retry_in), status_text.c_str(), headers.c_str(),
+                    reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),
+                    described && report.has_body, relay);
+}
+
+void relayed(uint32_t id, const char* what) { comet_js_relayed(id, what); }
+void state(uint32_t id, State from, State to) { comet_js_state(id, name_of(from), name_of(to)); }
+void url(uint32_t id, size_t index) { comet_js_url(id, static_cast<uint32_t>(index)); }
+void save(uint32_t id, const Cursor& cursor) { comet_js_save(id, cursor.last_modified.c_str(), cursor.etag.c_str()); }
+void post(uint32_t id, const char* kind, const Cursor& cursor, State state) {
+    comet_js_post(id, kind, cursor.last_modified.c_str(), cursor.etag.c_str(), name_of(state));
+}
+void lock(uint32_t id, const char* what) { comet_js_lock(id, what); }
+void log(uint32_t id, bool warning, std::string_view text) {
+    comet_js_log(id, warning, text.data(), static_cast<uint32_t>(text.size()));
+}
+
+}  // namespace comet::js
+
+// ---------------------------------------------------------------------------------------------
+// Into wasm.
 
 namespace {
 
+using comet::Connection;
+
+// The shim's settled, validated options (js/src/options.js), as _open takes them.
+struct OpenOptions {
+    std::string urls;  // one URL, or several one per line (a parsed URL holds no line break)
+    std::string method;
+    double timeout;
+    double retryDelay;
+    double maxRetryDelay;
+    double maxResponseBytes;
+    std::string typeAttr;
+    std::string dataAttr;     // empty for null
+    std::string cacheBuster;  // unique per connection and page load (see PollerConfig)
+    double seedHigh;          // the backoff's random seed, as two 32-bit halves: a double holds
+    double seedLow;           // 53 bits exactly, not 64
+    bool debug;
+    bool shared;  // the option, and the browser has Web Locks and BroadcastChannel
+    bool resume;
+};
+
 // The live connections. A page has a few, so a vector searched by id does; ids are never
 // reused, so a late call with a stale id finds nothing instead of another connection.
-std::vector<std::unique_ptr<comet::FetchConnection>> connections;
+std::vector<std::unique_ptr<Connection>> connections;
 uint32_t last_id = 0;
 
-std::vector<std::unique_ptr<comet::FetchConnection>>::iterator find(uint32_t id) {
-    return std::find_if(
-        connections.begin(), connections.end(),
-        [id](const std::unique_ptr<comet::FetchConnection>& connection) { return connection->id() == id; });
+Connection* find(uint32_t id) {
+    for (auto& connection : connections)
+        if (connection->id() == id) return connection.get();
+    return nullptr;
 }
 
-// The arguments are the shim's settled, validated options; an empty data_attr means null.
-// `urls` holds one URL or several, one per line (a parsed URL cannot contain a line break);
-// the cursor to start from is empty for none.
-uint32_t open_connection(std::string urls, std::string method, double timeout, double retry_delay,
-                         double max_retry_delay, double max_response_bytes, std::string type_attr,
-                         std::string data_attr, std::string cache_buster, double seed_high, double seed_low,
-                         std::string last_modified, std::string etag, bool debug, bool track_cursor) {
-    comet::PollerConfig config;
+uint32_t open_connection(OpenOptions options) {
+    comet::PollerConfig poll;
+    const std::string& urls = options.urls;
     for (size_t start = 0; start <= urls.size();) {
         size_t end = std::min(urls.find('\n', start), urls.size());
-        config.urls.push_back(urls.substr(start, end - start));
+        poll.urls.push_back(urls.substr(start, end - start));
         start = end + 1;
     }
-    config.method = std::move(method);
-    config.timeout = std::llround(timeout);
-    config.retry_delay = std::llround(retry_delay);
-    config.max_retry_delay = std::llround(max_retry_delay);
-    config.max_response_bytes = static_cast<uint64_t>(max_response_bytes);
-    // Two 32-bit halves: a double holds 53 bits exactly, not 64.
-    config.random_seed = (static_cast<uint64_t>(seed_high) << 32) | static_cast<uint64_t>(seed_low);
-    config.extraction.type_attr = std::move(type_attr);
-    config.extraction.data_attr = std::move(data_attr);
-    config.cache_buster = std::move(cache_buster);
-    config.cursor.last_modified = std::move(last_modified);
-    config.cursor.etag = std::move(etag);
-    connections.push_back(std::make_unique<comet::FetchConnection>(++last_id, std::move(config), debug, track_cursor));
+    poll.method = std::move(options.method);
+    poll.timeout = std::llround(options.timeout);
+    poll.retry_delay = std::llround(options.retryDelay);
+    poll.max_retry_delay = std::llround(options.maxRetryDelay);
+    poll.max_response_bytes = static_cast<uint64_t>(options.maxResponseBytes);
+    poll.random_seed = (static_cast<uint64_t>(options.seedHigh) << 32) | static_cast<uint64_t>(options.seedLow);
+    poll.extraction.type_attr = std::move(options.typeAttr);
+    poll.extraction.data_attr = std::move(options.dataAttr);
+    poll.cache_buster = std::move(options.cacheBuster);
+    comet::TabConfig tab;
+    tab.shared = options.shared;
+    tab.resume = options.resume;
+    connections.push_back(std::make_unique<Connection>(++last_id, std::move(poll), tab, options.debug));
     return last_id;
 }
 
-// What the shim asks of a connection. Numbers, not names: the shim has the same list.
-enum Command { Start, Close, GoOffline, GoOnline, Suspend, Resume, Destroy };
-
-void command(uint32_t id, int what) {
-    auto found = find(id);
-    if (found == connections.end()) return;
-    comet::FetchConnection* connection = found->get();
-    switch (what) {
-        case Start: connection->start(); break;
-        case Close: connection->close(); break;
-        case GoOffline: connection->go_offline(); break;
-        case GoOnline: connection->go_online(); break;
-        case Suspend: connection->suspend(); break;
-        case Resume: connection->resume(); break;
-        // Only ever called from a timer, never from inside this connection's own callbacks.
-        case Destroy: connections.erase(found); break;
-    }
+// Gives the connection's Tab an input, then carries out what it decided.
+template <class Input>
+bool feed(uint32_t id, Input input) {
+    Connection* connection = find(id);
+    if (!connection) return false;
+    bool taken = input(connection->tab(), comet::now_ms());
+    connection->run_actions();
+    return taken;
 }
 
-// For leak tests: fetches open across all connections, what the wasm heap holds, and how
-// many XHRs Emscripten's Fetch still keeps (it frees them by leaving holes in one array).
+comet::State state_named(const std::string& name) {
+    for (int s = 0; s <= static_cast<int>(comet::State::Closed); ++s)
+        if (name == comet::name_of(static_cast<comet::State>(s))) return static_cast<comet::State>(s);
+    return comet::State::Idle;
+}
+
+void begin(uint32_t id, bool saved, std::string last_modified, std::string etag, bool online) {
+    std::optional<comet::Cursor> cursor;
+    if (saved) cursor = comet::Cursor{std::move(last_modified), std::move(etag)};
+    feed(id, [&](comet::Tab& tab, comet::Millis now) { return tab.begin(now, cursor, online); });
+}
+
+void close(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis) { return tab.close(); });
+}
+
+void destroy(uint32_t id) {
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [id](const std::unique_ptr<Connection>& c) { return c->id() == id; }),
+                      connections.end());
+}
+
+void offline(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.go_offline(now); });
+}
+void online(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.go_online(now); });
+}
+void hide(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.page_hidden(now); });
+}
+void show(uint32_t id, bool is_online) {
+    feed(id, [=](comet::Tab& tab, comet::Millis now) { return tab.page_shown(now, is_online); });
+}
+bool lock_granted(uint32_t id) {
+    return feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.lock_granted(now); });
+}
+void peer_hello(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.peer_hello(now); });
+}
+void peer_batch(uint32_t id, std::string previous_last_modified, std::string previous_etag, std::string last_modified,
+                std::string etag) {
+    comet::Cursor previous{std::move(previous_last_modified), std::move(previous_etag)};
+    comet::Cursor cursor{std::move(last_modified), std::move(etag)};
+    feed(id, [&](comet::Tab& tab, comet::Millis now) { return tab.peer_batch(now, previous, cursor); });
+}
+void peer_welcome(uint32_t id, std::string last_modified, std::string etag, std::string state) {
+    comet::Cursor cursor{std::move(last_modified), std::move(etag)};
+    feed(id, [&](comet::Tab& tab, comet::Millis now) { return tab.peer_welcome(now, cursor, state_named(state)); });
+}
+void peer_state(uint32_t id, std::string state) {
+    feed(id, [&](comet::Tab& tab, comet::Millis now) { return tab.peer_state(now, state_named(state)); });
+}
+void peer_report(uint32_t id) {
+    feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.peer_report(now); });
+}
+
+std::string find_header(std::string block, std::string name) {
+    bool found = false;
+    std::string_view value = comet::find_header(block, name, &found);
+    return found ? std::string(value) : std::string("\n");
+}
+
 int open_requests() {
     int open = 0;
     for (auto& connection : connections) open += connection->open_requests();
@@ -90,12 +289,7 @@ int open_requests() {
 double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
 double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
 
-// Whether a cursor from storage or from another tab is a whole message id (integrity.hpp): the
-// shim takes no other.
-bool whole_cursor(std::string last_modified, std::string etag) {
-    return comet::well_formed(comet::Cursor{std::move(last_modified), std::move(etag)});
-}
-
+// How many XHRs Emscripten's Fetch still keeps (it frees them by leaving holes in one array).
 EM_JS(int, comet_live_xhrs, (), {
     var live = 0;
     for (var i in Fetch.xhrs) live++;
@@ -107,9 +301,36 @@ int live_xhrs() { return comet_live_xhrs(); }
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(jquery_comet) {
+    emscripten::value_object<OpenOptions>("OpenOptions")
+        .field("urls", &OpenOptions::urls)
+        .field("method", &OpenOptions::method)
+        .field("timeout", &OpenOptions::timeout)
+        .field("retryDelay", &OpenOptions::retryDelay)
+        .field("maxRetryDelay", &OpenOptions::maxRetryDelay)
+        .field("maxResponseBytes", &OpenOptions::maxResponseBytes)
+        .field("typeAttr", &OpenOptions::typeAttr)
+        .field("dataAttr", &OpenOptions::dataAttr)
+        .field("cacheBuster", &OpenOptions::cacheBuster)
+        .field("seedHigh", &OpenOptions::seedHigh)
+        .field("seedLow", &OpenOptions::seedLow)
+        .field("debug", &OpenOptions::debug)
+        .field("shared", &OpenOptions::shared)
+        .field("resume", &OpenOptions::resume);
     emscripten::function("_open", &open_connection);
-    emscripten::function("_command", &command);
-    emscripten::function("_wholeCursor", &whole_cursor);
+    emscripten::function("_begin", &begin);
+    emscripten::function("_close", &close);
+    emscripten::function("_destroy", &destroy);
+    emscripten::function("_offline", &offline);
+    emscripten::function("_online", &online);
+    emscripten::function("_hide", &hide);
+    emscripten::function("_show", &show);
+    emscripten::function("_lockGranted", &lock_granted);
+    emscripten::function("_peerHello", &peer_hello);
+    emscripten::function("_peerBatch", &peer_batch);
+    emscripten::function("_peerWelcome", &peer_welcome);
+    emscripten::function("_peerState", &peer_state);
+    emscripten::function("_peerReport", &peer_report);
+    emscripten::function("_findHeader", &find_header);
     emscripten::function("_openRequests", &open_requests);
     emscripten::function("_heapSize", &heap_size);
     emscripten::function("_heapFree", &heap_free);

@@ -1,24 +1,27 @@
-// The I/O adapter: carries out a Poller's actions with emscripten_fetch and setTimeout, and
-// turns fetch callbacks and timer expiries back into Poller inputs. The only code that
-// includes <emscripten/fetch.h>. It decides nothing; the Poller does.
+// The poll's I/O adapter: carries out a Poller's requests with emscripten_fetch and its
+// deadlines with setTimeout, and turns fetch callbacks and timer expiries back into Poller
+// inputs. The only code that includes <emscripten/fetch.h>. Every other action (deliver,
+// report, state, cursor, URL) it hands on as it came to the Connection that owns it.
 #pragma once
 
 #include <emscripten/fetch.h>
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "poller.hpp"
 
 namespace comet {
 
+// The time in whole milliseconds since the page started, as the core's machines take it.
+Millis now_ms();
+
+class Connection;  // connection.hpp: receives the actions that are not I/O, in order
+
 class FetchConnection {
   public:
-    // `id` names this connection in the calls back to the shim (Module._cometMessages,
-    // _cometReport, _cometState, _cometUrl, with `track_cursor` _cometCursor, and with `debug`
-    // _cometRequest and _cometResponse; see fetch_connection.cpp).
-    FetchConnection(uint32_t id, PollerConfig config, bool debug, bool track_cursor);
+    // `id` names the connection in the debug log lines (`debug`: one per request and response).
+    FetchConnection(uint32_t id, PollerConfig config, bool debug, Connection& owner);
     ~FetchConnection();
     FetchConnection(const FetchConnection&) = delete;
     FetchConnection& operator=(const FetchConnection&) = delete;
@@ -29,7 +32,6 @@ class FetchConnection {
     void go_online();
     void suspend();
     void resume();
-    uint32_t id() const { return id_; }
     // How many fetches this connection has open right now: 0 or 1. For leak tests.
     int open_requests() const { return fetch_ ? 1 : 0; }
 
@@ -42,25 +44,22 @@ class FetchConnection {
     // Gives the Poller an input that needs only the time, then carries out what it decided.
     void feed(bool (Poller::*input)(Millis));
     void fetch_finished(emscripten_fetch_t* fetch, bool success);
-    void read_headers(emscripten_fetch_t* fetch);
+    const std::string& headers_of(emscripten_fetch_t* fetch);
     void run_actions(const Response* response);
     void start_fetch(const StartRequest& request);
     void abort_fetch();
     void arm_timer();
-    void deliver(const Deliver& deliver, const Response& response);
-    void report(const Report& report, const Response* response);
 
     uint32_t id_;
-    bool debug_;         // also tell the shim about every request and response, for its console log
-    bool track_cursor_;  // tell the shim the cursor after every response that moved or delivered
-    Cursor reported_cursor_;
-    size_t reported_url_index_ = 0;
+    bool debug_;
+    Connection& owner_;
     Poller poller_;
     emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
     uint64_t fetch_request_id_ = 0;
+    bool headers_read_ = false;  // headers_ holds the current fetch's header block
+    std::string headers_;
     long timer_id_ = 0;
     Millis timer_at_ = -1;
-    std::string headers_;  // the current response's header block
 };
 
 }  // namespace comet

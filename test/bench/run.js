@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { setup, ROOT } = require('../env/setup.js');
+const { setup, ROOT } = require('../../tools/setup.js');
 const { startNchan } = require('../env/nchan.js');
 const { launchBrowser } = require('../browser/support.js');
 const { keepAlivePublisher: publisher } = require('../env/publisher.js');

@@ -1,12 +1,15 @@
 'use strict';
 // Brings a fresh Debian machine to a working checkout: installs what is missing (apt-get as
 // root, npm ci), then builds. When everything is present this costs seconds. Used by
-// `npm test`, `npm start` and `npm run build`.
+// `npm test`, `npm start`, `npm run bench` and `npm run build` (`npm run setup` also builds
+// the native tests).
+//
+//   node tools/setup.js [--build-only]
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 const WASM_BUILD = path.join(ROOT, 'build-wasm');
 const NATIVE_BUILD = path.join(ROOT, 'build-native');
 const DIST = path.join(ROOT, 'dist', 'jquery.comet.js');

@@ -4,12 +4,12 @@
 // Hex rather than Emscripten's SINGLE_FILE base64: hex keeps the module's bytes aligned, so
 // gzip still finds their repeats (40 KB of wasm: 21.3 KB gzip as hex, 24.8 KB as base64).
 //
-//   node js/embed-wasm.js <module.js> <module.wasm> <out.js>
+//   node tools/embed-wasm.js <module.js> <module.wasm> <out.js>
 const fs = require('node:fs');
 
 const [moduleJs, moduleWasm, out] = process.argv.slice(2);
 if (!out) {
-  console.error('usage: node js/embed-wasm.js <module.js> <module.wasm> <out.js>');
+  console.error('usage: node tools/embed-wasm.js <module.js> <module.wasm> <out.js>');
   process.exit(2);
 }
 // The shim's string literal, in whichever quotes the minifier chose.

@@ -1,0 +1,209 @@
+// The connection object that connect() returns, and the methods the wasm module calls on it
+// (module.js routes them here by id). It carries out what the core decided: it decodes and
+// delivers batches, reports errors, shows states, and hands storage, lock and channel work to
+// tabs.js. It decides nothing about the stream.
+import { PREFIX } from './options.js';
+import { decodeBatch, decodeText, makeXhrLike } from './decode.js';
+import { rethrowLater } from './events.js';
+import { TabLink, canShare, loadCursor, saveCursor } from './tabs.js';
+
+// Marks polls that carry no cursor yet (see the core's cache_buster): unique per connection
+// and page load.
+var tokenCounter = 0;
+function uniqueToken() {
+  tokenCounter += 1;
+  return Date.now().toString(36) + Math.random().toString(36).slice(2, 8) + tokenCounter.toString(36);
+}
+
+// `page` is what the connections of one jQuery share: its events, the module once it is
+// ready, the connection lists.
+export function Connection(page, urls, settings) {
+  this.urls = urls;
+  this.url = urls[0];
+  this.options = settings;
+  this.state = 'connecting';
+  this.shared = false;  // with the shared option: 'leader' or 'follower'
+  this._relayed = null;  // the other tab's batch or error the core is deciding about
+  this._page = page;
+  this._id = null;      // in the wasm module, once begun
+  this._closed = false;
+  this._tabs = null;
+}
+
+Connection.prototype.close = function () {
+  if (this._closed) return this;
+  var page = this._page;
+  this._closed = true;
+  var index = page.connections.indexOf(this);
+  if (index >= 0) page.connections.splice(index, 1);
+  index = page.pending.indexOf(this);
+  if (index >= 0) page.pending.splice(index, 1);
+  var from = this.state;
+  this.state = 'closed';
+  var id = this._id;
+  if (id !== null) {
+    page.wasm._close(id);
+    delete page.byId[id];
+    this._id = null;
+    // This may run inside a handler called from this very connection: free it afterwards.
+    setTimeout(function () { page.wasm._destroy(id); }, 0);
+  }
+  page.events.fire('comet', 'close', [{ connection: this, url: this.url }]);
+  this._stateChanged(from);
+  return this;
+};
+
+// Once the module is ready: the connection in wasm, and the browser's part for the core.
+Connection.prototype._begin = function () {
+  var page = this._page;
+  var settings = this.options;
+  var wasm = page.wasm;
+  var share = settings.shared && canShare();
+  var id = wasm._open({
+    urls: this.urls.join('\n'),
+    method: settings.requestMethod,
+    timeout: settings.timeout,
+    retryDelay: settings.retryDelay,
+    maxRetryDelay: settings.maxRetryDelay,
+    maxResponseBytes: settings.maxResponseBytes,
+    typeAttr: settings.typeAttr,
+    dataAttr: settings.dataAttr === null ? '' : settings.dataAttr,
+    cacheBuster: uniqueToken(),
+    seedHigh: Math.floor(Math.random() * 4294967296),
+    seedLow: Math.floor(Math.random() * 4294967296),
+    debug: settings.debug,
+    shared: share,
+    resume: !!settings.resume
+  });
+  this._id = id;
+  page.byId[id] = this;
+  if (share) this._tabs = new TabLink(wasm, id, this);
+  var saved = settings.resume ? loadCursor(this.urls, settings) : null;
+  wasm._begin(id, saved !== null, saved ? saved.lastModified : '', saved ? saved.etag : '',
+              !(window.navigator && window.navigator.onLine === false));
+};
+
+// The `debug` option's console log.
+Connection.prototype._log = function (method, line) {
+  if (this.options.debug && window.console) window.console[method](PREFIX + line);
+};
+
+// Every change of this.state ends here: the debug line and comet.state.
+Connection.prototype._stateChanged = function (from) {
+  this._log('log', this.url + ': ' + from + ' -> ' + this.state);
+  this._page.events.fire('comet', 'state', [{ connection: this, url: this.url, from: from, to: this.state }]);
+};
+
+Connection.prototype._deliver = function (types, datas) {
+  var events = this._page.events;
+  var bound = events.boundEvents();
+  for (var i = 0; i < types.length && !this._closed; i++) events.deliverMessage(datas[i], types[i], bound);
+};
+
+Connection.prototype._xhrLike = function (status, statusText, headers, responseText) {
+  var wasm = this._page.wasm;
+  return makeXhrLike(status, statusText, headers, responseText, function (block, name) {
+    return wasm._findHeader(block, name);
+  });
+};
+
+Connection.prototype._report = function (status, textStatus, errorThrown, detail, retryIn, xhr, relay) {
+  if (this._closed) return;
+  this._log('warn', detail);
+  var thrown = textStatus === 'parsererror' && typeof errorThrown === 'string'
+    ? new SyntaxError(errorThrown) : errorThrown;
+  var onError = this.options.onError;
+  if (onError) {
+    try {
+      onError.call(this, xhr, textStatus, thrown);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+  if (this._closed) return;
+  if (relay) {
+    this._tabs.post({ kind: 'error', status: status, textStatus: textStatus, detail: detail, retryIn: retryIn,
+                      errorThrown: typeof errorThrown === 'string' ? errorThrown : String(thrown && thrown.message),
+                      statusText: xhr.statusText, headers: xhr.getAllResponseHeaders(), responseText: xhr.responseText });
+  }
+  this._page.events.fire('comet', 'error', [{
+    connection: this,
+    url: this.url,
+    status: status,
+    statusText: xhr.statusText,
+    textStatus: textStatus,
+    errorThrown: thrown,
+    message: PREFIX + detail,
+    retryIn: retryIn,
+    xhr: xhr
+  }]);
+};
+
+// ---------------------------------------------------------------------------------------------
+// The calls from the wasm module (see module.js and src/wasm/bindings.cpp).
+
+// A batch of this tab's poll; `relay`: post it to the other tabs first, with its cursors.
+Connection.prototype._onBatch = function (body, messages, values, relay) {
+  var decoded = decodeBatch(body, messages, values);
+  if (relay) {
+    this._tabs.post({ kind: 'batch', previous: relay.previous, cursor: relay.cursor, types: decoded.types,
+                      datas: decoded.datas });
+  }
+  this._deliver(decoded.types, decoded.datas);
+  // The core validated these messages' JSON; reaching here means the two disagree. Reported,
+  // skipped.
+  for (var i = 0; i < decoded.failures.length && !this._closed; i++) {
+    var failure = decoded.failures[i];
+    this._report(200, 'parsererror', failure.error, failure.error.message, 0,
+                 this._xhrLike(200, 'OK', '', failure.text), false);
+  }
+};
+
+Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, statusText, headers,
+                                          body, relay) {
+  var responseText = body ? decodeText(body, 0, body.length) : '';
+  this._report(status, textStatus, errorThrown, detail, retryIn, this._xhrLike(status, statusText, headers, responseText),
+               relay);
+};
+
+// The other tab's batch or error in hand: "deliver", "drop" (a late copy) or "report".
+Connection.prototype._onRelayed = function (what) {
+  var message = this._relayed;
+  if (what === 'deliver') {
+    this._deliver(message.types, message.datas);
+  } else if (what === 'report') {
+    this._report(message.status, message.textStatus, message.errorThrown, message.detail, message.retryIn,
+                 this._xhrLike(message.status, message.statusText, message.headers, message.responseText), false);
+  } else {
+    this._log('log', this.url + ': a batch from another tab is a late copy of messages this tab has; dropped');
+  }
+};
+
+Connection.prototype._onState = function (from, to) {
+  if (this._closed) return;
+  this.state = to;
+  if (to === 'open') this._page.events.fire('comet', 'open', [{ connection: this, url: this.url }]);
+  this._stateChanged(from);
+};
+
+Connection.prototype._onUrl = function (index) {
+  this.url = this.urls[index];
+};
+
+Connection.prototype._onSave = function (cursor) {
+  saveCursor(this.urls, this.options, cursor);
+};
+
+Connection.prototype._onPost = function (kind, cursor, state) {
+  this._tabs.post(kind === 'welcome' ? { kind: kind, cursor: cursor, state: state }
+    : kind === 'state' ? { kind: kind, to: state } : { kind: kind });
+};
+
+Connection.prototype._onLock = function (what) {
+  if (what === 'request') this.shared = 'follower';
+  this._tabs.lock(what);
+};
+
+Connection.prototype._onLog = function (warning, text) {
+  this._log(warning ? 'warn' : 'log', text);
+};
