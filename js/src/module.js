@@ -2,9 +2,9 @@
 // whole contract): the wasm module, embedded by the build as hex, is compiled and started;
 // its calls out arrive here and go to the connection they name.
 
-// The wasm module as hex, put in by tools/embed-wasm.js: gzip shrinks hex to within ~10% of
+// The wasm module arrives as hex in WASM_HEX, the argument of the function tools/build-shim.js
+// wraps the bundle in (tools/embed-wasm.js puts it there): gzip shrinks hex to within ~10% of
 // the binary's own gzip size, base64 only to ~30% above it.
-var WASM_HEX = '@COMET_WASM_HEX@';
 
 // Uint8Array.fromHex (Chrome 140, Firefox 133, Safari 18.2) decodes natively in well under a
 // millisecond; the loop is for older browsers (4-12 ms here while it is still cold).

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "http_text.hpp"
+#include "transitions.hpp"
 
 namespace comet {
 
@@ -69,15 +70,10 @@ enum class Effect : uint8_t {
     Stop,             // abort what is in flight, cancel the timer
 };
 
-struct Transition {
-    State from;
-    Event event;
-    State to;
-    Effect effect;
-};
+using Row = Transition<State, Event, Effect>;
 
 // Everything that moves the state lives here. Anything absent is refused.
-constexpr Transition kTransitions[] = {
+constexpr Row kTransitions[] = {
     {State::Idle, Event::Start, State::Connecting, Effect::Send},
 
     {State::Connecting, Event::Success, State::Open, Effect::DeliverThenSend},
@@ -123,12 +119,6 @@ constexpr Transition kTransitions[] = {
     {State::Suspended, Event::Close, State::Closed, Effect::Stop},
     {State::Closed, Event::Close, State::Closed, Effect::Nothing},  // close() twice is harmless
 };
-
-const Transition* find_transition(State from, Event event) {
-    for (const Transition& t : kTransitions)
-        if (t.from == from && t.event == event) return &t;
-    return nullptr;
-}
 
 Event classify(int status) {
     if (status == 0) return Event::NetworkFailure;
@@ -263,7 +253,7 @@ bool Poller::on_timer(Millis now) {
 }
 
 bool Poller::apply(Millis now, Event event, const Response* response) {
-    const Transition* t = find_transition(state_, event);
+    const Row* t = find_transition(kTransitions, state_, event);
     if (!t) return false;
     State from = state_;
     state_ = t->to;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http_text.hpp"
+#include "transitions.hpp"
 
 namespace comet {
 
@@ -84,15 +85,10 @@ enum class Effect : uint8_t {
     Leave,            // closed: stop the poll, let the next tab lead
 };
 
-struct Transition {
-    TabState from;
-    TabEvent event;
-    TabState to;
-    Effect effect;
-};
+using Row = Transition<TabState, TabEvent, Effect>;
 
 // Everything that moves the state lives here. Anything absent is refused.
-constexpr Transition kTransitions[] = {
+constexpr Row kTransitions[] = {
     {TabState::Idle, TabEvent::Begin, TabState::Solo, Effect::PollAlone},
     {TabState::Idle, TabEvent::BeginShared, TabState::Following, Effect::Follow},
 
@@ -142,12 +138,6 @@ constexpr Transition kTransitions[] = {
     {TabState::Leading, TabEvent::Close, TabState::Closed, Effect::Leave},
     {TabState::Closed, TabEvent::Close, TabState::Closed, Effect::Nothing},  // close() twice is harmless
 };
-
-const Transition* find_transition(TabState from, TabEvent event) {
-    for (const Transition& t : kTransitions)
-        if (t.from == from && t.event == event) return &t;
-    return nullptr;
-}
 
 }  // namespace
 
@@ -243,7 +233,7 @@ bool Tab::peer_state(Millis now, State to) {
 bool Tab::peer_report(Millis now) { return apply(now, TabEvent::PeerReport); }
 
 bool Tab::apply(Millis now, TabEvent event) {
-    const Transition* t = find_transition(state_, event);
+    const Row* t = find_transition(kTransitions, state_, event);
     if (!t) return false;
     state_ = t->to;
     switch (t->effect) {
@@ -366,12 +356,19 @@ void Tab::deliver_own(bool relay) {
 }
 
 // The cursor after what this tab has delivered: remembered as passed, saved for a reload.
-// No empty cursor is remembered: a batch from it comes from a leader that polls as a new
-// subscriber, and is never a copy of one this tab has.
+// Only shared tabs remember the cursors they passed (late copies only come from other tabs),
+// the last `history` of them in a ring. No empty cursor is remembered: a batch from it comes
+// from a leader that polls as a new subscriber, and is never a copy of one this tab has.
 void Tab::move_cursor(const Cursor& cursor) {
     if (cursor == cursor_) return;
-    if (!cursor_.empty()) history_.push_back(cursor_);
-    if (history_.size() > config_.history) history_.erase(history_.begin());
+    if (config_.shared && !cursor_.empty() && config_.history > 0) {
+        if (history_.size() < config_.history) {
+            history_.push_back(cursor_);
+        } else {
+            history_[history_next_] = cursor_;
+        }
+        history_next_ = (history_next_ + 1) % config_.history;
+    }
     cursor_ = cursor;
     if (config_.resume) emit(TabAction::SaveCursor).cursor = cursor_;
 }

@@ -176,7 +176,8 @@ class Tab {
     bool online_ = true;
     Millis settle_at_ = 0;
     Cursor cursor_;
-    std::vector<Cursor> history_;  // the cursors this tab has moved past, newest last
+    std::vector<Cursor> history_;  // the cursors this tab has moved past: a ring of config_.history
+    size_t history_next_ = 0;      // where the next one goes
     // The input being applied, for the effects that carry it on.
     std::optional<Cursor> in_saved_;
     Cursor in_previous_;

@@ -585,6 +585,31 @@ TEST(TabPeerBatch, TheHistoryOfPassedCursorsIsBounded) {
     }
 }
 
+// The history is a ring: after many more moves than it holds, exactly the last `history`
+// cursors passed are known, whichever slot each sits in.
+TEST(TabPeerBatch, TheHistoryKeepsTheLastCursorsPassedAcrossManyWrapArounds) {
+    TabConfig config = shared_config();
+    config.history = 3;
+    Tab tab = following(config);
+    Cursor at;
+    for (int n = 1; n <= 11; ++n) {  // passes 1..10, stands at 11
+        EXPECT_TRUE(tab.peer_batch(n, at, id(std::to_string(n).c_str())));
+        at = id(std::to_string(n).c_str());
+    }
+    tab.actions().clear();
+    for (const char* passed : {"8", "9", "10"}) {
+        SCOPED_TRACE(passed);
+        EXPECT_TRUE(tab.peer_batch(100, id(passed), id("99")));
+        take(tab, TabAction::DropLateCopy);
+        EXPECT_NO_ACTIONS(tab);
+        EXPECT_CURSOR(tab.cursor(), id("11"));
+    }
+    EXPECT_TRUE(tab.peer_batch(200, id("7"), id("8")));  // forgotten: delivered
+    take(tab, TabAction::DeliverRelayed);
+    EXPECT_NO_ACTIONS(tab);
+    EXPECT_CURSOR(tab.cursor(), id("8"));
+}
+
 TEST(TabPeerBatch, ASettlingTabTakesBatchesByTheSameRules) {
     Tab tab = settling(shared_config(true), id("1"));
     EXPECT_TRUE(tab.peer_batch(1010, id("1"), id("2")));
