@@ -43,6 +43,18 @@ const char* name_of(Event event) {
     return "?";
 }
 
+const char* name_of(Action::Kind kind) {
+    switch (kind) {
+        case Action::StartRequest: return "StartRequest";
+        case Action::AbortRequest: return "AbortRequest";
+        case Action::Deliver: return "Deliver";
+        case Action::Report: return "Report";
+        case Action::StateChanged: return "StateChanged";
+        case Action::UrlChanged: return "UrlChanged";
+    }
+    return "?";
+}
+
 const char* name_of(TextStatus status) {
     switch (status) {
         case TextStatus::Error: return "error";
@@ -257,7 +269,11 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     if (!t) return false;
     State from = state_;
     state_ = t->to;
-    if (from != state_) actions_.push_back(StateChanged{from, state_});
+    if (from != state_) {
+        Action& change = emit(Action::StateChanged);
+        change.from = from;
+        change.to = state_;
+    }
     switch (t->effect) {
         case Effect::Nothing: break;
         case Effect::Send: send_request(now); break;
@@ -275,9 +291,20 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
             abort_request();
             send_request(now);
             break;
-        case Effect::FailHttp: fail(now, http_failure(*response), response); break;
-        case Effect::FailNetwork: fail(now, network_failure(), nullptr); break;
-        case Effect::FailIncomplete: fail(now, incomplete_response(), nullptr); break;
+        case Effect::FailHttp:
+            fail(now, response->status, std::string(response->status_text), true,
+                 concat({"failed with HTTP ", std::to_string(response->status),
+                         response->status_text.empty() ? "" : " ", response->status_text}),
+                 response);
+            break;
+        case Effect::FailNetwork:
+            fail(now, 0, "", false, "failed without an HTTP response (refused, reset or blocked)", nullptr);
+            break;
+        case Effect::FailIncomplete:
+            // To the page, a response cut short is what it is: a failed connection (status 0).
+            fail(now, 0, "Incomplete Response", false,
+                 concat({"failed: the response ", incomplete_, "; it is not delivered and the cursor stays"}), nullptr);
+            break;
         case Effect::FailOversize: fail_oversize(now, *response); break;
         case Effect::WaitQuietly:
             in_flight_ = false;
@@ -295,7 +322,10 @@ void Poller::send_request(Millis now) {
     in_flight_ = true;
     ++request_id_;
     request_deadline_ = now + config_.timeout;
-    StartRequest request{request_id_, config_.method, url(), {}};
+    Action& request = emit(Action::StartRequest);
+    request.request_id = request_id_;
+    request.method = config_.method;
+    request.url = url();
     if (cursor_.empty() && !config_.cache_buster.empty()) {
         request.url += request.url.find('?') == std::string::npos ? "?_=" : "&_=";
         request.url += config_.cache_buster;
@@ -307,12 +337,11 @@ void Poller::send_request(Millis now) {
         request.headers.push_back(Header{"If-None-Match", cursor_.etag});
         request.headers.push_back(Header{"If-Modified-Since", cursor_.last_modified});
     }
-    actions_.push_back(std::move(request));
 }
 
 void Poller::abort_request() {
     in_flight_ = false;
-    actions_.push_back(AbortRequest{request_id_});
+    emit(Action::AbortRequest).request_id = request_id_;
 }
 
 void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
@@ -327,23 +356,20 @@ void Poller::deliver(Millis now, const Response& response) {
     decode_body(find_header(response.headers, "content-type"), response.body, config_.extraction, decoded_);
     // Moved, not copied: the batch owns its vector and nothing stays behind at the high-water mark.
     if (!decoded_.messages.empty() || previous != cursor_) {
-        actions_.push_back(Deliver{std::move(decoded_.messages), std::move(previous), cursor_});
+        Action& batch = emit(Action::Deliver);
+        batch.messages = std::move(decoded_.messages);
+        batch.previous = std::move(previous);
+        batch.cursor = cursor_;
     }
     // The handlers first, then the next poll: sending a request costs the browser a quarter of
     // a millisecond or more, which every message would otherwise wait for. What is published
     // while the handlers run waits in the server's buffer for the next poll.
     send_request(now);
     for (BodyProblem& problem : decoded_.problems) {
-        Report report;
-        report.status = response.status;
-        report.text_status = TextStatus::ParserError;
-        report.error_thrown = problem.detail;
-        report.detail =
+        Action& bad = report(response.status, problem.detail, true, true);
+        bad.text_status = TextStatus::ParserError;
+        bad.detail =
             concat({config_.method, " ", url(), ": ", problem.detail, "; that message is skipped and polling goes on"});
-        report.retry_in = 0;
-        report.has_response = true;
-        report.has_body = true;
-        actions_.push_back(std::move(report));
     }
 }
 
@@ -389,13 +415,13 @@ void Poller::skip(Millis now, const Response& response) {
     failures_ = 0;
     Cursor previous = cursor_;
     take_cursor();
-    Report report;
-    report.status = response.status;
-    report.error_thrown = "Response Too Large";
-    report.has_response = true;
-    report.detail = concat({oversize_sentence(), "; that message is skipped and polling goes on"});
-    actions_.push_back(std::move(report));
-    if (previous != cursor_) actions_.push_back(Deliver{{}, std::move(previous), cursor_});
+    report(response.status, "Response Too Large", true, false).detail =
+        concat({oversize_sentence(), "; that message is skipped and polling goes on"});
+    if (previous != cursor_) {
+        Action& moved = emit(Action::Deliver);
+        moved.previous = std::move(previous);
+        moved.cursor = cursor_;
+    }
     send_request(now);
 }
 
@@ -404,60 +430,49 @@ void Poller::skip(Millis now, const Response& response) {
 void Poller::fail_oversize(Millis now, const Response& response) {
     if (in_flight_) abort_request();
     ++failures_;
-    Report report;
-    report.status = response.status;
-    report.error_thrown = "Response Too Large";
-    report.has_response = true;
-    report.retry_in = backoff_.delay(failures_);
-    report.detail = concat({oversize_sentence(), " and carries no message id to skip it by; retrying in ",
-                            std::to_string(report.retry_in), " ms"});
-    begin_wait(now, report.retry_in);
-    actions_.push_back(std::move(report));
+    Millis retry_in = backoff_.delay(failures_);
+    Action& failure = report(response.status, "Response Too Large", true, false);
+    failure.retry_in = retry_in;
+    failure.detail = concat({oversize_sentence(), " and carries no message id to skip it by; retrying in ",
+                             std::to_string(retry_in), " ms"});
+    begin_wait(now, retry_in);
 }
 
-Report Poller::http_failure(const Response& response) {
-    Report report;
-    report.status = response.status;
-    report.error_thrown.assign(response.status_text);
-    report.has_response = true;
-    report.has_body = true;
-    report.detail = concat({"failed with HTTP ", std::to_string(response.status),
-                            response.status_text.empty() ? "" : " ", response.status_text});
-    return report;
+Action& Poller::emit(Action::Kind kind) {
+    actions_.emplace_back();
+    actions_.back().kind = kind;
+    return actions_.back();
 }
 
-Report Poller::network_failure() {
-    Report report;
-    report.detail = "failed without an HTTP response (refused, reset or blocked)";
-    return report;
-}
-
-// To the page, a response cut short is what it is: a failed connection (status 0).
-Report Poller::incomplete_response() {
-    Report report;
-    report.error_thrown = "Incomplete Response";
-    report.detail = concat({"failed: the response ", incomplete_, "; it is not delivered and the cursor stays"});
+Action& Poller::report(int status, std::string error_thrown, bool has_response, bool has_body) {
+    Action& report = emit(Action::Report);
+    report.status = status;
+    report.error_thrown = std::move(error_thrown);
+    report.has_response = has_response;
+    report.has_body = has_body;
     return report;
 }
 
 // A failure: counted, reported with the delay before the next try, and the poll moves on to
-// the next URL (when there are several) before that try. `failure.detail` says what happened;
-// `delay_from` is the response whose Retry-After or status may set the delay.
-void Poller::fail(Millis now, Report failure, const Response* delay_from) {
+// the next URL (when there are several) before that try. `what` says what happened;
+// `described`: the response's status, headers and body describe it; `delay_from` is the
+// response whose Retry-After or status may set the delay.
+void Poller::fail(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
+                  const Response* delay_from) {
     in_flight_ = false;
     ++failures_;
-    failure.retry_in = failure_delay(delay_from);
+    Millis retry_in = failure_delay(delay_from);
     size_t next = (url_index_ + 1) % config_.urls.size();
     bool moves = next != url_index_;
-    failure.detail =
-        concat({config_.method, " ", url(), " ", failure.detail, "; retrying in ", std::to_string(failure.retry_in),
-                " ms", moves ? " at " : "", moves ? std::string_view(config_.urls[next]) : std::string_view(),
-                " (failure ", std::to_string(failures_), " in a row)"});
-    begin_wait(now, failure.retry_in);
-    actions_.push_back(std::move(failure));
+    Action& failure = report(status, std::move(error_thrown), described, described);
+    failure.retry_in = retry_in;
+    failure.detail = concat({config_.method, " ", url(), " ", what, "; retrying in ", std::to_string(retry_in), " ms",
+                             moves ? " at " : "", moves ? std::string_view(config_.urls[next]) : std::string_view(),
+                             " (failure ", std::to_string(failures_), " in a row)"});
+    begin_wait(now, retry_in);
     if (moves) {
         url_index_ = next;
-        actions_.push_back(UrlChanged{next});
+        emit(Action::UrlChanged).index = next;
     }
 }
 

@@ -29,7 +29,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "backoff.hpp"
@@ -93,38 +92,35 @@ struct Header {
     std::string value;
 };
 
-struct StartRequest {
-    uint64_t request_id;
-    std::string method;
-    std::string url;
-    std::vector<Header> headers;
-};
-
-struct AbortRequest {
-    uint64_t request_id;
-};
-
-// Messages found in the response that is being handled; their spans point into the body
-// passed to on_response, which the caller keeps alive while it carries the action out. The
-// cursor moved from `previous` to `cursor` with them (equal for a server without ids). No
-// messages: the cursor moved alone (an oversized message was skipped, or a response carried
-// an id and nothing to deliver); then there may be no body either.
-struct Deliver {
-    std::vector<Message> messages;
-    Cursor previous;
-    Cursor cursor;
-};
-
-// A failure moved the poll to another of config().urls: its index.
-struct UrlChanged {
-    size_t index;
-};
-
 // textStatus values follow jQuery's, as the original's onError received them.
 enum class TextStatus : uint8_t { Error, ParserError };
 const char* name_of(TextStatus status);
 
-struct Report {
+// What the Poller decided. One struct for every kind rather than a std::variant (as the Tab's
+// actions): in the wasm a variant's machinery costs about 2 KB. Each kind uses the fields its
+// line names; the others keep their defaults.
+struct Action {
+    enum Kind : uint8_t {
+        StartRequest,  // request_id, method, url, headers
+        AbortRequest,  // request_id
+        // messages found in the response being handled (their spans point into the body passed
+        // to on_response, which the caller keeps alive while it carries the action out), and
+        // the cursor they moved from `previous` to `cursor` (equal for a server without ids).
+        // No messages: the cursor moved alone (an oversized message was skipped, or a response
+        // carried an id and nothing to deliver); then there may be no body either.
+        Deliver,
+        Report,        // status ... has_body: an error, for onError and comet.error
+        StateChanged,  // from, to
+        UrlChanged,    // index: a failure moved the poll to another of config().urls
+    };
+    Kind kind = AbortRequest;
+    uint64_t request_id = 0;
+    std::string method;
+    std::string url;
+    std::vector<Header> headers;
+    std::vector<Message> messages;
+    Cursor previous;
+    Cursor cursor;
     int status = 0;  // HTTP status, 0 for a network failure
     TextStatus text_status = TextStatus::Error;
     std::string error_thrown;   // jQuery's errorThrown: the status text, or the parse error
@@ -132,14 +128,11 @@ struct Report {
     Millis retry_in = 0;        // delay before the next request (0: at once)
     bool has_response = false;  // the response's status and headers describe this report
     bool has_body = false;      // ... and its body too (not for an oversized one)
+    State from = State::Idle;
+    State to = State::Idle;
+    size_t index = 0;
 };
-
-struct StateChanged {
-    State from;
-    State to;
-};
-
-using Action = std::variant<StartRequest, AbortRequest, Deliver, Report, StateChanged, UrlChanged>;
+const char* name_of(Action::Kind kind);
 
 struct Response {
     int status = 0;
@@ -199,10 +192,10 @@ class Poller {
     void begin_wait(Millis now, Millis delay);
     void deliver(Millis now, const Response& response);
     void skip(Millis now, const Response& response);
-    void fail(Millis now, Report failure, const Response* delay_from);
-    Report http_failure(const Response& response);
-    Report incomplete_response();
-    Report network_failure();
+    Action& emit(Action::Kind kind);
+    Action& report(int status, std::string error_thrown, bool has_response, bool has_body);
+    void fail(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
+              const Response* delay_from);
     void fail_oversize(Millis now, const Response& response);
     std::string oversize_sentence() const;
     Event verify(const Response& response);

@@ -121,7 +121,7 @@ void batch(uint32_t id, std::string_view body, const std::vector<Message>& messa
                    cursor.etag.c_str());
 }
 
-void report(uint32_t id, const Report& report, const Response* response, bool relay) {
+void report(uint32_t id, const Action& report, const Response* response, bool relay) {
     const Response* described = report.has_response ? response : nullptr;
     // NUL-terminated copies for the trip across: errors are rare, the copies are small.
     std::string status_text(described ? described->status_text : std::string_view());

@@ -16,7 +16,7 @@ void batch(uint32_t id, std::string_view body, const std::vector<Message>& messa
            const Cursor& cursor);
 // Report an error of this tab's poll (`response`: the one it is about, or null); with `relay`,
 // the other tabs report it too.
-void report(uint32_t id, const Report& report, const Response* response, bool relay);
+void report(uint32_t id, const Action& report, const Response* response, bool relay);
 // The other tab's batch or error that JavaScript is handling: "deliver", "drop" or "report".
 void relayed(uint32_t id, const char* what);
 void state(uint32_t id, State from, State to);

@@ -76,7 +76,7 @@ void Connection::pass_on(Event event) {
     }
 }
 
-void Connection::delivered(const Deliver& batch, const Response& response) {
+void Connection::delivered(const Action& batch, const Response& response) {
     batch_ = &batch;
     response_ = &response;
     tab_.own_batch(now_ms(), batch.previous, batch.cursor);
@@ -85,7 +85,7 @@ void Connection::delivered(const Deliver& batch, const Response& response) {
     response_ = nullptr;
 }
 
-void Connection::reported(const Report& report, const Response* response) {
+void Connection::reported(const Action& report, const Response* response) {
     report_ = &report;
     response_ = response;
     tab_.own_report(now_ms());
@@ -94,14 +94,14 @@ void Connection::reported(const Report& report, const Response* response) {
     response_ = nullptr;
 }
 
-void Connection::state_changed(const StateChanged& change) {
-    tab_.own_state(now_ms(), change.from, change.to);
+void Connection::state_changed(State from, State to) {
+    tab_.own_state(now_ms(), from, to);
     run_actions();
 }
 
-void Connection::url_changed(const UrlChanged& change) {
-    url_index_ = change.index;
-    js::url(id_, change.index);
+void Connection::url_changed(size_t index) {
+    url_index_ = index;
+    js::url(id_, index);
 }
 
 void Connection::on_timer(void* self) {

@@ -32,10 +32,10 @@ class Connection {
 
     // What the poll decided besides I/O (FetchConnection hands it on, in order). `response`
     // is the one a batch's spans point into; alive during the call.
-    void delivered(const Deliver& batch, const Response& response);
-    void reported(const Report& report, const Response* response);
-    void state_changed(const StateChanged& change);
-    void url_changed(const UrlChanged& change);
+    void delivered(const Action& batch, const Response& response);
+    void reported(const Action& report, const Response* response);
+    void state_changed(State from, State to);
+    void url_changed(size_t index);
 
   private:
     static void on_timer(void* self);
@@ -53,9 +53,9 @@ class Connection {
     uint32_t polls_started_ = 0;
     size_t url_index_ = 0;  // of the running poll, for the debug lines
     // What the poll handed over and the Tab is deciding about, for the actions that carry it.
-    const Deliver* batch_ = nullptr;
+    const Action* batch_ = nullptr;
     const Response* response_ = nullptr;
-    const Report* report_ = nullptr;
+    const Action* report_ = nullptr;
     long timer_id_ = 0;
 };
 

@@ -131,24 +131,19 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
 // closes it), and the Poller's queue then holds only what that input decided.
 void FetchConnection::run_actions(const Response* response) {
     while (std::optional<Action> action = poller_.take_action()) {
-        if (auto* request = std::get_if<StartRequest>(&*action)) {
-            start_fetch(*request);
-        } else if (std::get_if<AbortRequest>(&*action)) {
-            abort_fetch();
-        } else if (auto* batch = std::get_if<Deliver>(&*action)) {
-            owner_.delivered(*batch, *response);  // a Deliver only ever answers a response
-        } else if (auto* report = std::get_if<Report>(&*action)) {
-            owner_.reported(*report, response);
-        } else if (auto* change = std::get_if<StateChanged>(&*action)) {
-            owner_.state_changed(*change);
-        } else if (auto* url = std::get_if<UrlChanged>(&*action)) {
-            owner_.url_changed(*url);
+        switch (action->kind) {
+            case Action::StartRequest: start_fetch(*action); break;
+            case Action::AbortRequest: abort_fetch(); break;
+            case Action::Deliver: owner_.delivered(*action, *response); break;  // only ever answers a response
+            case Action::Report: owner_.reported(*action, response); break;
+            case Action::StateChanged: owner_.state_changed(action->from, action->to); break;
+            case Action::UrlChanged: owner_.url_changed(action->index); break;
         }
     }
     arm_timer();
 }
 
-void FetchConnection::start_fetch(const StartRequest& request) {
+void FetchConnection::start_fetch(const Action& request) {
     abort_fetch();
     emscripten_fetch_attr_t attr;
     emscripten_fetch_attr_init(&attr);

@@ -46,7 +46,7 @@ class FetchConnection {
     void fetch_finished(emscripten_fetch_t* fetch, bool success);
     const std::string& headers_of(emscripten_fetch_t* fetch);
     void run_actions(const Response* response);
-    void start_fetch(const StartRequest& request);
+    void start_fetch(const Action& request);
     void abort_fetch();
     void arm_timer();
 

@@ -11,9 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace comet {
@@ -70,29 +68,23 @@ bool progress(Poller& poller, Millis now, uint64_t id, const Response& headers, 
 // ---------------------------------------------------------------------------------------------
 // Reading the actions.
 
-std::string describe(const Action& action) {
-    struct Visitor {
-        std::string operator()(const StartRequest& a) const {
+std::string describe(const Action& a) {
+    switch (a.kind) {
+        case Action::StartRequest: {
             std::string out = "StartRequest(#" + std::to_string(a.request_id) + " " + a.method + " " + a.url;
             for (const Header& h : a.headers) out += ", " + h.name + ": " + h.value;
             return out + ")";
         }
-        std::string operator()(const AbortRequest& a) const {
-            return "AbortRequest(#" + std::to_string(a.request_id) + ")";
-        }
-        std::string operator()(const Deliver& a) const {
+        case Action::AbortRequest: return "AbortRequest(#" + std::to_string(a.request_id) + ")";
+        case Action::Deliver:
             return "Deliver(" + std::to_string(a.messages.size()) + " messages, " + a.previous.etag + "->" +
                    a.cursor.etag + ")";
-        }
-        std::string operator()(const Report& a) const {
+        case Action::Report:
             return "Report(" + std::to_string(a.status) + " " + name_of(a.text_status) + ": " + a.detail + ")";
-        }
-        std::string operator()(const StateChanged& a) const {
-            return std::string("StateChanged(") + name_of(a.from) + "->" + name_of(a.to) + ")";
-        }
-        std::string operator()(const UrlChanged& a) const { return "UrlChanged(" + std::to_string(a.index) + ")"; }
-    };
-    return std::visit(Visitor{}, action);
+        case Action::StateChanged: return std::string("StateChanged(") + name_of(a.from) + "->" + name_of(a.to) + ")";
+        case Action::UrlChanged: return "UrlChanged(" + std::to_string(a.index) + ")";
+    }
+    return "?";
 }
 
 std::string pending(Poller& poller) {
@@ -101,36 +93,24 @@ std::string pending(Poller& poller) {
     return out.empty() ? " (none)" : out;
 }
 
-template <class T>
-const char* action_name() {
-    if constexpr (std::is_same_v<T, StartRequest>) return "StartRequest";
-    if constexpr (std::is_same_v<T, AbortRequest>) return "AbortRequest";
-    if constexpr (std::is_same_v<T, Deliver>) return "Deliver";
-    if constexpr (std::is_same_v<T, Report>) return "Report";
-    if constexpr (std::is_same_v<T, StateChanged>) return "StateChanged";
-    if constexpr (std::is_same_v<T, UrlChanged>) return "UrlChanged";
-    return "?";
-}
-
-// Removes the oldest action, which must be a T.
-template <class T>
-T take(Poller& poller) {
+// Removes the oldest action, which must be a `kind`.
+Action take(Poller& poller, Action::Kind kind) {
     std::vector<Action>& actions = poller.actions();
     if (actions.empty()) {
-        ADD_FAILURE() << "expected " << action_name<T>() << ", but no action is left";
-        return T{};
+        ADD_FAILURE() << "expected " << name_of(kind) << ", but no action is left";
+        return Action{};
     }
     Action front = std::move(actions.front());
     actions.erase(actions.begin());
-    if (!std::holds_alternative<T>(front)) {
-        ADD_FAILURE() << "expected " << action_name<T>() << ", got " << describe(front);
-        return T{};
+    if (front.kind != kind) {
+        ADD_FAILURE() << "expected " << name_of(kind) << ", got " << describe(front);
+        return Action{};
     }
-    return std::get<T>(std::move(front));
+    return front;
 }
 
 void expect_state_changed(Poller& poller, State from, State to) {
-    StateChanged changed = take<StateChanged>(poller);
+    Action changed = take(poller, Action::StateChanged);
     EXPECT_EQ(name_of(changed.from), std::string(name_of(from)));
     EXPECT_EQ(name_of(changed.to), std::string(name_of(to)));
 }
@@ -139,7 +119,7 @@ void expect_state_changed(Poller& poller, State from, State to) {
 #define EXPECT_STATE(poller, expected) EXPECT_EQ(name_of((poller).state()), std::string(name_of(expected)))
 
 // The value of a request header, or "<absent>".
-std::string header(const StartRequest& request, std::string_view name) {
+std::string header(const Action& request, std::string_view name) {
     for (const Header& h : request.headers)
         if (h.name == name) return h.value;
     return "<absent>";
@@ -149,7 +129,7 @@ std::string header(const StartRequest& request, std::string_view name) {
 uint64_t start(Poller& poller, Millis now) {
     EXPECT_TRUE(poller.start(now));
     expect_state_changed(poller, State::Idle, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_NO_ACTIONS(poller);
     return request.request_id;
 }
@@ -159,8 +139,8 @@ uint64_t succeed(Poller& poller, Millis now, std::string_view body = "message") 
     bool was_open = poller.state() == State::Open;
     EXPECT_TRUE(poller.on_response(now, poller.current_request(), ok(kCursorHeaders, body)));
     if (!was_open) expect_state_changed(poller, State::Connecting, State::Open);
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
+    take(poller, Action::Deliver);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_NO_ACTIONS(poller);
     return next.request_id;
 }
@@ -199,12 +179,12 @@ Millis ceiling_after(uint32_t failures) {
 
 // Checks what every failure report shares: Waiting, the timer at exactly now + retry_in, and
 // a detail that says so.
-Report expect_failure_report(Poller& poller, State from, Millis now) {
+Action expect_failure_report(Poller& poller, State from, Millis now) {
     expect_state_changed(poller, from, State::Waiting);
-    Report report = take<Report>(poller);
+    Action report = take(poller, Action::Report);
     // With several URLs, every failure moves on to the next one, right after its report.
     if (poller.config().urls.size() > 1) {
-        EXPECT_EQ(take<UrlChanged>(poller).index, poller.url_index());
+        EXPECT_EQ(take(poller, Action::UrlChanged).index, poller.url_index());
     }
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
@@ -215,13 +195,13 @@ Report expect_failure_report(Poller& poller, State from, Millis now) {
 }
 
 // Answers the request in flight with a failure; returns its report.
-Report fail(Poller& poller, Millis now, const Response& answer) {
+Action fail(Poller& poller, Millis now, const Response& answer) {
     State from = poller.state();
     EXPECT_TRUE(poller.on_response(now, poller.current_request(), answer));
     return expect_failure_report(poller, from, now);
 }
 
-Report fail_network(Poller& poller, Millis now) {
+Action fail_network(Poller& poller, Millis now) {
     State from = poller.state();
     EXPECT_TRUE(poller.on_network_failure(now, poller.current_request()));
     return expect_failure_report(poller, from, now);
@@ -229,18 +209,18 @@ Report fail_network(Poller& poller, Millis now) {
 
 // Waits out the retry timer: nothing a millisecond early, the retry exactly at the deadline.
 // Returns the retry.
-StartRequest retry_when_due(Poller& poller) {
+Action retry_when_due(Poller& poller) {
     std::optional<Millis> due = poller.next_deadline();
     if (!due || poller.state() != State::Waiting) {
         ADD_FAILURE() << "no retry timer in state " << name_of(poller.state());
-        return StartRequest{};
+        return Action{};
     }
     EXPECT_FALSE(poller.on_timer(*due - 1));
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
     EXPECT_TRUE(poller.on_timer(*due));
     expect_state_changed(poller, State::Waiting, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_NO_ACTIONS(poller);
     EXPECT_EQ(poller.current_request(), request.request_id);
     EXPECT_EQ(poller.next_deadline(), *due + kTimeout);
@@ -294,7 +274,7 @@ TEST(Poller, StartSendsTheFirstRequestWithoutConditionalHeaders) {
     ASSERT_TRUE(poller.start(1000));
     EXPECT_STATE(poller, State::Connecting);
     expect_state_changed(poller, State::Idle, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_NE(request.request_id, 0u);
     EXPECT_EQ(request.method, "POST");
     EXPECT_EQ(request.url, kUrl);
@@ -322,13 +302,13 @@ TEST(Poller, CloseDropsWhatIsStillQueued) {
     Poller poller(config());
     uint64_t first = start(poller, 1000);
     ASSERT_TRUE(poller.on_response(1500, first, ok(kCursorHeaders, "hello")));
-    ASSERT_TRUE(std::holds_alternative<StateChanged>(*poller.take_action()));
-    ASSERT_TRUE(std::holds_alternative<Deliver>(*poller.take_action()));
-    ASSERT_TRUE(std::holds_alternative<StartRequest>(poller.actions().front()));  // still queued
+    ASSERT_TRUE(poller.take_action()->kind == Action::StateChanged);
+    ASSERT_TRUE(poller.take_action()->kind == Action::Deliver);
+    ASSERT_TRUE(poller.actions().front().kind == Action::StartRequest);  // still queued
     uint64_t next = poller.current_request();
     ASSERT_TRUE(poller.close());
     expect_state_changed(poller, State::Open, State::Closed);
-    EXPECT_EQ(take<AbortRequest>(poller).request_id, next);
+    EXPECT_EQ(take(poller, Action::AbortRequest).request_id, next);
     EXPECT_NO_ACTIONS(poller);
     EXPECT_FALSE(poller.take_action().has_value());
 }
@@ -342,7 +322,7 @@ TEST(Poller, SuccessOpensDeliversAndThenSendsTheNextRequestWithTheCursor) {
 
     expect_state_changed(poller, State::Connecting, State::Open);
     // The handlers first: a message does not wait for the next request to be sent.
-    Deliver deliver = take<Deliver>(poller);
+    Action deliver = take(poller, Action::Deliver);
     ASSERT_EQ(deliver.messages.size(), 1u);
     EXPECT_EQ(deliver.messages[0].flags, 0u);
     EXPECT_EQ(deliver.messages[0].data.in(body), "hello");
@@ -350,7 +330,7 @@ TEST(Poller, SuccessOpensDeliversAndThenSendsTheNextRequestWithTheCursor) {
     EXPECT_TRUE(deliver.previous.empty());
     EXPECT_EQ(deliver.cursor.etag, "3");
     EXPECT_EQ(deliver.cursor.last_modified, kLastModified);
-    StartRequest next = take<StartRequest>(poller);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_NE(next.request_id, first);
     ASSERT_EQ(next.headers.size(), 2u);
     EXPECT_EQ(header(next, "If-None-Match"), "3");
@@ -370,8 +350,8 @@ TEST(Poller, SuccessWhileOpenStaysOpenWithoutStateChange) {
     const char headers[] = "Last-Modified: Thu, 02 Jan 2025 00:00:00 GMT\r\nEtag: 0\r\n";
     ASSERT_TRUE(poller.on_response(20, poller.current_request(), ok(headers, "second")));
     EXPECT_STATE(poller, State::Open);
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
+    take(poller, Action::Deliver);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_EQ(header(next, "If-None-Match"), "0");
     EXPECT_EQ(header(next, "If-Modified-Since"), "Thu, 02 Jan 2025 00:00:00 GMT");
     EXPECT_NO_ACTIONS(poller);
@@ -382,13 +362,13 @@ TEST(Poller, DeliversJsonWithTypeAndData) {
     uint64_t id = start(poller, 0);
     std::string_view body = R"({"type":"news","data":{"title":"t"}})";
     ASSERT_TRUE(poller.on_response(1, id, ok("Content-Type: application/json\r\n", body)));
-    take<StateChanged>(poller);
-    Deliver deliver = take<Deliver>(poller);
+    take(poller, Action::StateChanged);
+    Action deliver = take(poller, Action::Deliver);
     ASSERT_EQ(deliver.messages.size(), 1u);
     EXPECT_EQ(deliver.messages[0].flags, kMessageJson | kTypeString);
     EXPECT_EQ(deliver.messages[0].type.in(body), R"("news")");
     EXPECT_EQ(deliver.messages[0].data.in(body), R"({"title":"t"})");
-    take<StartRequest>(poller);
+    take(poller, Action::StartRequest);
     EXPECT_NO_ACTIONS(poller);
 }
 
@@ -396,9 +376,9 @@ TEST(Poller, AWholeIdIsSentBackAsBothHeaders) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
     ASSERT_TRUE(poller.on_response(1, id, ok("Etag: 7\r\nLast-Modified: Wed, 01 Jan 2025 00:00:00 GMT\r\n", "m")));
-    take<StateChanged>(poller);
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    take(poller, Action::Deliver);
+    Action next = take(poller, Action::StartRequest);
     ASSERT_EQ(next.headers.size(), 2u);
     EXPECT_EQ(header(next, "If-None-Match"), "7");
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
@@ -409,8 +389,8 @@ TEST(Poller, ResponseWithoutCursorKeepsThePreviousOne) {
     start(poller, 0);
     succeed(poller, 1);
     ASSERT_TRUE(poller.on_response(2, poller.current_request(), ok("Content-Type: text/plain\r\n", "m")));
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
+    take(poller, Action::Deliver);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_EQ(header(next, "If-None-Match"), "3");
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
 }
@@ -420,22 +400,22 @@ TEST(Poller, CacheBusterMarksOnlyRequestsWithoutACursor) {
     c.cache_buster = "k3y";
     Poller poller(c);
     ASSERT_TRUE(poller.start(0));
-    take<StateChanged>(poller);
-    StartRequest first = take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    Action first = take(poller, Action::StartRequest);
     EXPECT_EQ(first.url, std::string(kUrl) + "&_=k3y-1");
     // Retrying before any cursor arrived: a fresh mark, so no cached answer can be reused.
     ASSERT_TRUE(poller.on_network_failure(5, first.request_id));
-    take<StateChanged>(poller);
-    Millis due = 5 + take<Report>(poller).retry_in;
+    take(poller, Action::StateChanged);
+    Millis due = 5 + take(poller, Action::Report).retry_in;
     ASSERT_TRUE(poller.on_timer(due));
-    take<StateChanged>(poller);
-    StartRequest retry = take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    Action retry = take(poller, Action::StartRequest);
     EXPECT_EQ(retry.url, std::string(kUrl) + "&_=k3y-2");
     // With a cursor, If-None-Match keeps the browser cache out of the way: the URL is the user's.
     ASSERT_TRUE(poller.on_response(due + 10, retry.request_id, ok(kCursorHeaders, "m")));
-    take<StateChanged>(poller);
-    take<Deliver>(poller);
-    StartRequest next = take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    take(poller, Action::Deliver);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_EQ(next.url, kUrl);
     EXPECT_EQ(header(next, "If-None-Match"), "3");
 }
@@ -445,8 +425,8 @@ TEST(Poller, CacheBusterStartsTheQueryWhenTheUrlHasNone) {
     c.cache_buster = "z";
     Poller poller(c);
     ASSERT_TRUE(poller.start(0));
-    take<StateChanged>(poller);
-    EXPECT_EQ(take<StartRequest>(poller).url, "http://127.0.0.1/sub/a?_=z-1");
+    take(poller, Action::StateChanged);
+    EXPECT_EQ(take(poller, Action::StartRequest).url, "http://127.0.0.1/sub/a?_=z-1");
 }
 
 TEST(Poller, CursorAdvancesPastMalformedJsonWhichIsReportedNotDelivered) {
@@ -457,14 +437,14 @@ TEST(Poller, CursorAdvancesPastMalformedJsonWhichIsReportedNotDelivered) {
     ASSERT_TRUE(poller.on_response(5, id, ok(headers, R"({"type":)")));
     EXPECT_STATE(poller, State::Open);
     expect_state_changed(poller, State::Connecting, State::Open);
-    Deliver moved = take<Deliver>(poller);  // nothing to deliver, but the cursor moves on
+    Action moved = take(poller, Action::Deliver);  // nothing to deliver, but the cursor moves on
     EXPECT_TRUE(moved.messages.empty());
     EXPECT_TRUE(moved.previous.empty());
     EXPECT_EQ(moved.cursor.etag, "9");
-    StartRequest next = take<StartRequest>(poller);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_EQ(header(next, "If-None-Match"), "9");
     EXPECT_EQ(header(next, "If-Modified-Since"), kLastModified);
-    Report report = take<Report>(poller);
+    Action report = take(poller, Action::Report);
     EXPECT_EQ(report.status, 200);
     EXPECT_EQ(report.text_status, TextStatus::ParserError);
     EXPECT_EQ(report.retry_in, 0);
@@ -487,14 +467,14 @@ TEST(Poller, MultipartDeliversAllPartsInOneDeliver) {
         "--0/9.AbCdEfGhIjKlMnOpQrStUvWxYz12\r\n\r\np3\r\n"
         "--0/9.AbCdEfGhIjKlMnOpQrStUvWxYz12--\r\n";
     ASSERT_TRUE(poller.on_response(1, id, ok(headers, body)));
-    take<StateChanged>(poller);
-    Deliver deliver = take<Deliver>(poller);
+    take(poller, Action::StateChanged);
+    Action deliver = take(poller, Action::Deliver);
     ASSERT_EQ(deliver.messages.size(), 3u);
     EXPECT_EQ(deliver.messages[0].data.in(body), "p1");
     EXPECT_EQ(deliver.messages[1].type.in(body), R"("t")");
     EXPECT_EQ(deliver.messages[1].data.in(body), "2");
     EXPECT_EQ(deliver.messages[2].data.in(body), "p3");
-    StartRequest next = take<StartRequest>(poller);
+    Action next = take(poller, Action::StartRequest);
     EXPECT_EQ(header(next, "If-None-Match"), "2");
     EXPECT_NO_ACTIONS(poller);
 }
@@ -507,12 +487,12 @@ TEST(Poller, MultipartWithABadPartDeliversTheRestThenReportsIt) {
     std::string_view body =
         "--B\r\nContent-Type: application/json\r\n\r\n{bad\r\n--B\r\nContent-Type: text/plain\r\n\r\nfine\r\n--B--\r\n";
     ASSERT_TRUE(poller.on_response(1, id, ok(headers, body)));
-    take<StateChanged>(poller);
-    Deliver deliver = take<Deliver>(poller);
-    take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    Action deliver = take(poller, Action::Deliver);
+    take(poller, Action::StartRequest);
     ASSERT_EQ(deliver.messages.size(), 1u);
     EXPECT_EQ(deliver.messages[0].data.in(body), "fine");
-    Report report = take<Report>(poller);
+    Action report = take(poller, Action::Report);
     EXPECT_EQ(report.text_status, TextStatus::ParserError);
     EXPECT_NE(report.detail.find("part 1"), std::string::npos) << report.detail;
     EXPECT_NO_ACTIONS(poller);
@@ -523,9 +503,9 @@ TEST(Poller, MultipartWithABadPartDeliversTheRestThenReportsIt) {
 // short: reported as status 0, nothing delivered, the cursor kept, the backoff climbed.
 
 // Answers the request in flight with `answer`, which must be taken for a response cut short.
-Report expect_cut(Poller& poller, Millis now, const Response& answer, const std::string& reason) {
+Action expect_cut(Poller& poller, Millis now, const Response& answer, const std::string& reason) {
     const Cursor before = poller.cursor();
-    Report report = fail(poller, now, answer);
+    Action report = fail(poller, now, answer);
     EXPECT_EQ(report.status, 0);
     EXPECT_EQ(report.text_status, TextStatus::Error);
     EXPECT_EQ(report.error_thrown, "Incomplete Response");
@@ -581,11 +561,11 @@ TEST(Poller, AResponseThatDidNotArriveWholeIsACutConnection) {
             SCOPED_TRACE(std::string(name_of(state)) + " " + std::to_string(row.status) + "\n" + row.headers);
             Poller poller = poller_in(state);
             const std::string etag = poller.etag();
-            Report report = expect_cut(poller, 1000, response(row.status, "OK", row.headers, row.body), row.reason);
+            Action report = expect_cut(poller, 1000, response(row.status, "OK", row.headers, row.body), row.reason);
             EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
             EXPECT_EQ(poller.failures(), 1u);
             // The retry asks again from where the stream stood.
-            StartRequest again = retry_when_due(poller);
+            Action again = retry_when_due(poller);
             EXPECT_EQ(header(again, "If-None-Match"), state == State::Open ? etag : "<absent>");
         }
     }
@@ -593,7 +573,7 @@ TEST(Poller, AResponseThatDidNotArriveWholeIsACutConnection) {
 
 TEST(Poller, ACutStatusLineSaysSo) {
     Poller poller = poller_in(State::Open);
-    Report report = expect_cut(poller, 1000, response(20, ""), "status line cut short (status 20)");
+    Action report = expect_cut(poller, 1000, response(20, ""), "status line cut short (status 20)");
     EXPECT_NE(report.detail.find(kUrl), npos) << report.detail;
 }
 
@@ -601,7 +581,7 @@ TEST(Poller, CutResponsesClimbTheBackoffAndAWholeOneEndsTheRun) {
     Poller poller = poller_in(State::Open);
     Millis now = 1000;
     for (uint32_t failures = 1; failures <= 4; ++failures) {
-        Report report = expect_cut(poller, now, response(200, "OK", "Content-Length: 21\r\n"), "was cut short");
+        Action report = expect_cut(poller, now, response(200, "OK", "Content-Length: 21\r\n"), "was cut short");
         EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
         EXPECT_NE(report.detail.find("failure " + std::to_string(failures) + " in a row"), npos) << report.detail;
         retry_when_due(poller);
@@ -618,9 +598,9 @@ TEST(Poller, AnEmptyBodyWithoutAnIdCountsOnlyWhereNoIdWasEverSent) {
         Poller poller(config());
         uint64_t id = start(poller, 0);
         ASSERT_TRUE(poller.on_response(1, id, ok("", "")));
-        take<StateChanged>(poller);
-        EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
-        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "<absent>");
+        take(poller, Action::StateChanged);
+        EXPECT_EQ(take(poller, Action::Deliver).messages.size(), 1u);
+        EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "<absent>");
         EXPECT_NO_ACTIONS(poller);
     }
     {
@@ -631,16 +611,16 @@ TEST(Poller, AnEmptyBodyWithoutAnIdCountsOnlyWhereNoIdWasEverSent) {
         // With a body byte, the header block is known to have ended: the server sent no id.
         Poller poller = poller_in(State::Open);
         ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok("Content-Type: text/plain\r\n", "m")));
-        take<Deliver>(poller);
-        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "3");
+        take(poller, Action::Deliver);
+        EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "3");
     }
 }
 
 TEST(Poller, AnEmptyMessageWithAWholeIdCounts) {
     Poller poller = poller_in(State::Open);
     ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kWholeId, "")));
-    EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
-    EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "12");
+    EXPECT_EQ(take(poller, Action::Deliver).messages.size(), 1u);
+    EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "12");
 }
 
 TEST(Poller, ChunkedAndCompressedResponsesCountWithABodyByte) {
@@ -653,8 +633,8 @@ TEST(Poller, ChunkedAndCompressedResponsesCountWithABodyByte) {
         Poller poller = poller_in(State::Open);
         ASSERT_TRUE(
             poller.on_response(1000, poller.current_request(), response(200, "OK", headers, "{\"type\":\"t\"}")));
-        EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
-        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "12");
+        EXPECT_EQ(take(poller, Action::Deliver).messages.size(), 1u);
+        EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "12");
         EXPECT_NO_ACTIONS(poller);
     }
 }
@@ -674,8 +654,8 @@ TEST(Poller, AStartCursorThatIsNotWholeIsIgnored) {
         Poller poller(c);
         EXPECT_TRUE(poller.cursor().empty());
         ASSERT_TRUE(poller.start(0));
-        take<StateChanged>(poller);
-        StartRequest first = take<StartRequest>(poller);
+        take(poller, Action::StateChanged);
+        Action first = take(poller, Action::StartRequest);
         EXPECT_TRUE(first.headers.empty()) << describe(first);
         EXPECT_NE(first.url.find("_=t-"), npos) << first.url;  // a new subscriber's poll
     }
@@ -693,7 +673,7 @@ TEST(Poller, RepollStatusesAskAgainAtOnceWithoutAReport) {
         // While connecting: stays connecting, no cursor yet.
         ASSERT_TRUE(poller.on_response(100, id, response(status, "")));
         EXPECT_STATE(poller, State::Connecting);
-        StartRequest again = take<StartRequest>(poller);
+        Action again = take(poller, Action::StartRequest);
         EXPECT_NE(again.request_id, id);
         EXPECT_TRUE(again.headers.empty());
         EXPECT_NO_ACTIONS(poller);
@@ -703,7 +683,7 @@ TEST(Poller, RepollStatusesAskAgainAtOnceWithoutAReport) {
         succeed(poller, 200);
         ASSERT_TRUE(poller.on_response(300, poller.current_request(), response(status, "")));
         EXPECT_STATE(poller, State::Open);
-        again = take<StartRequest>(poller);
+        again = take(poller, Action::StartRequest);
         EXPECT_EQ(header(again, "If-None-Match"), "3");
         EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
         EXPECT_NO_ACTIONS(poller);
@@ -725,7 +705,7 @@ TEST(Poller, NotModifiedWaitsTheRetryDelayQuietly) {
     EXPECT_NO_ACTIONS(poller);
     ASSERT_TRUE(poller.on_timer(1000 + kRetry));
     expect_state_changed(poller, State::Waiting, State::Connecting);
-    StartRequest again = take<StartRequest>(poller);
+    Action again = take(poller, Action::StartRequest);
     EXPECT_EQ(header(again, "If-None-Match"), "3");
     EXPECT_NO_ACTIONS(poller);
 }
@@ -757,7 +737,7 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
             now, id, response(row.status, row.status_text, "Content-Type: text/html\r\n", "<html>error page</html>")));
         EXPECT_STATE(poller, State::Waiting);
         expect_state_changed(poller, State::Open, State::Waiting);
-        Report report = take<Report>(poller);
+        Action report = take(poller, Action::Report);
         EXPECT_EQ(report.text_status, TextStatus::Error);
         EXPECT_EQ(report.status, row.status);
         EXPECT_EQ(report.error_thrown, row.status_text);
@@ -787,7 +767,7 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
         ASSERT_TRUE(poller.on_timer(due));
         EXPECT_STATE(poller, State::Connecting);
         expect_state_changed(poller, State::Waiting, State::Connecting);
-        StartRequest again = take<StartRequest>(poller);
+        Action again = take(poller, Action::StartRequest);
         EXPECT_NE(again.request_id, id);
         EXPECT_EQ(header(again, "If-None-Match"), "3");
         EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
@@ -801,8 +781,8 @@ TEST(Poller, HttpFailureDetailNamesTheStatus) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
     ASSERT_TRUE(poller.on_response(1, id, response(503, "Service Unavailable")));
-    take<StateChanged>(poller);
-    Report report = take<Report>(poller);
+    take(poller, Action::StateChanged);
+    Action report = take(poller, Action::Report);
     EXPECT_NE(report.detail.find("GET"), std::string::npos) << report.detail;
     EXPECT_NE(report.detail.find("503 Service Unavailable"), std::string::npos) << report.detail;
 }
@@ -813,7 +793,7 @@ TEST(Poller, NetworkFailureWhileConnectingReportsStatusZero) {
     ASSERT_TRUE(poller.on_network_failure(700, id));
     EXPECT_STATE(poller, State::Waiting);
     expect_state_changed(poller, State::Connecting, State::Waiting);
-    Report report = take<Report>(poller);
+    Action report = take(poller, Action::Report);
     EXPECT_EQ(report.status, 0);
     EXPECT_EQ(report.text_status, TextStatus::Error);
     EXPECT_EQ(report.error_thrown, "");
@@ -829,7 +809,7 @@ TEST(Poller, NetworkFailureWhileConnectingReportsStatusZero) {
     // A late timer still retries, once.
     ASSERT_TRUE(poller.on_timer(700 + 10 * kMaxRetry));
     expect_state_changed(poller, State::Waiting, State::Connecting);
-    StartRequest again = take<StartRequest>(poller);
+    Action again = take(poller, Action::StartRequest);
     EXPECT_TRUE(again.headers.empty());
     EXPECT_NO_ACTIONS(poller);
     EXPECT_FALSE(poller.on_timer(700 + 10 * kMaxRetry));
@@ -844,11 +824,11 @@ TEST(Poller, RepeatedFailuresKeepTheSameCursorAndGrowTheDelay) {
     // them, so each range below excludes most of the one before.
     for (uint32_t failures = 1; failures <= 7; ++failures) {
         SCOPED_TRACE(failures);
-        Report report = fail_network(poller, now);
+        Action report = fail_network(poller, now);
         EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
         EXPECT_EQ(poller.failures(), failures);
         EXPECT_NE(report.detail.find("failure " + std::to_string(failures) + " in a row"), npos) << report.detail;
-        StartRequest again = retry_when_due(poller);
+        Action again = retry_when_due(poller);
         EXPECT_EQ(header(again, "If-None-Match"), "3");
         EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
         now += report.retry_in + 1;
@@ -867,8 +847,8 @@ TEST(Poller, RequestOutlivingTheTimeoutIsAbortedAndResentWithoutAReport) {
 
     ASSERT_TRUE(poller.on_timer(1000 + kTimeout));
     EXPECT_STATE(poller, State::Connecting);
-    EXPECT_EQ(take<AbortRequest>(poller).request_id, first);
-    StartRequest again = take<StartRequest>(poller);
+    EXPECT_EQ(take(poller, Action::AbortRequest).request_id, first);
+    Action again = take(poller, Action::StartRequest);
     EXPECT_NE(again.request_id, first);
     EXPECT_TRUE(again.headers.empty());
     EXPECT_NO_ACTIONS(poller);
@@ -887,8 +867,8 @@ TEST(Poller, TimeoutWhileOpenKeepsTheStateAndTheCursor) {
     uint64_t id = succeed(poller, 100);
     ASSERT_TRUE(poller.on_timer(100 + kTimeout));
     EXPECT_STATE(poller, State::Open);
-    EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
-    StartRequest again = take<StartRequest>(poller);
+    EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+    Action again = take(poller, Action::StartRequest);
     EXPECT_EQ(header(again, "If-None-Match"), "3");
     EXPECT_EQ(header(again, "If-Modified-Since"), kLastModified);
     EXPECT_NO_ACTIONS(poller);
@@ -907,8 +887,8 @@ TEST(Poller, TimeoutZeroMeansNoDeadline) {
 
     // The retry timer still runs.
     ASSERT_TRUE(poller.on_network_failure(2000, poller.current_request()));
-    take<StateChanged>(poller);
-    Report report = take<Report>(poller);
+    take(poller, Action::StateChanged);
+    Action report = take(poller, Action::Report);
     EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
     EXPECT_EQ(poller.next_deadline(), 2000 + report.retry_in);
     // ... and the request that follows has no deadline again.
@@ -924,8 +904,8 @@ TEST(Poller, AnswersForAnyRequestButTheCurrentOneAreRefused) {
     Poller poller(config());
     uint64_t first = start(poller, 0);
     ASSERT_TRUE(poller.on_timer(kTimeout));  // first is aborted, second sent
-    take<AbortRequest>(poller);
-    uint64_t second = take<StartRequest>(poller).request_id;
+    take(poller, Action::AbortRequest);
+    uint64_t second = take(poller, Action::StartRequest).request_id;
 
     const uint64_t stale_ids[] = {first, 0, second + 1, 12345};
     for (uint64_t stale : stale_ids) {
@@ -945,7 +925,7 @@ TEST(Poller, AnswersForAnyRequestButTheCurrentOneAreRefused) {
 TEST(Poller, AnswersAfterTheRequestWasAnsweredAreRefused) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
-    Report report = fail(poller, 1, response(500, "Internal Server Error"));
+    Action report = fail(poller, 1, response(500, "Internal Server Error"));
     EXPECT_FALSE(poller.on_response(2, id, ok(kCursorHeaders, "x")));
     EXPECT_FALSE(poller.on_network_failure(2, id));
     EXPECT_FALSE(progress(poller, 2, id, ok(kCursorHeaders, ""), 1u << 30));
@@ -974,7 +954,7 @@ TEST(Poller, StartWhileWaitingIsRefused) {
     Poller poller(config());
     uint64_t id = start(poller, 0);
     ASSERT_EQ(poller.current_request(), id);
-    Report report = fail_network(poller, 10);
+    Action report = fail_network(poller, 10);
     EXPECT_FALSE(poller.start(11));
     EXPECT_NO_ACTIONS(poller);
     EXPECT_STATE(poller, State::Waiting);
@@ -997,7 +977,7 @@ TEST(Poller, CloseFromEveryStateEndsClosedAndAbortsWhatIsInFlight) {
         expect_state_changed(poller, state, State::Closed);
         if (state == State::Connecting || state == State::Open) {
             ASSERT_NE(in_flight, 0u);
-            EXPECT_EQ(take<AbortRequest>(poller).request_id, in_flight);
+            EXPECT_EQ(take(poller, Action::AbortRequest).request_id, in_flight);
         } else {
             EXPECT_EQ(in_flight, 0u);
         }
@@ -1054,8 +1034,8 @@ TEST(Poller, StartsFromAConfiguredCursorWithoutACacheBuster) {
     Poller poller(c);
     EXPECT_EQ(poller.etag(), "41");
     ASSERT_TRUE(poller.start(0));
-    take<StateChanged>(poller);
-    StartRequest first = take<StartRequest>(poller);
+    take(poller, Action::StateChanged);
+    Action first = take(poller, Action::StartRequest);
     EXPECT_EQ(first.url, kUrl);
     EXPECT_EQ(header(first, "If-None-Match"), "41");
     EXPECT_EQ(header(first, "If-Modified-Since"), kLastModified);
@@ -1079,20 +1059,20 @@ TEST(Poller, AFailureMovesToTheNextUrlAfterTheFloorAndTheCursorGoesAlong) {
     start(poller, 0);
     EXPECT_EQ(poller.url(), kUrlA);
     succeed(poller, 10);
-    Report report = fail_network(poller, 20);
+    Action report = fail_network(poller, 20);
     EXPECT_EQ(report.retry_in, kRetry / 10) << "the next instance is tried after the backoff's floor";
     EXPECT_NE(report.detail.find(std::string("GET ") + kUrlA + " failed"), npos) << report.detail;
     EXPECT_NE(report.detail.find(std::string(" ms at ") + kUrlB), npos) << report.detail;
     EXPECT_EQ(poller.url_index(), 1u);
-    StartRequest retry = retry_when_due(poller);
+    Action retry = retry_when_due(poller);
     EXPECT_EQ(retry.url, kUrlB);
     EXPECT_EQ(header(retry, "If-None-Match"), "3");
     EXPECT_EQ(header(retry, "If-Modified-Since"), kLastModified);
     // A success stays where it is.
     ASSERT_TRUE(poller.on_response(300, retry.request_id, ok(kCursorHeaders, "m")));
-    take<StateChanged>(poller);
-    take<Deliver>(poller);
-    EXPECT_EQ(take<StartRequest>(poller).url, kUrlB);
+    take(poller, Action::StateChanged);
+    take(poller, Action::Deliver);
+    EXPECT_EQ(take(poller, Action::StartRequest).url, kUrlB);
     EXPECT_EQ(poller.url_index(), 1u);
 }
 
@@ -1104,13 +1084,13 @@ TEST(Poller, OnceEveryUrlFailedInARowItBacksOffCountingRoundsFromThere) {
     Millis now = 0;
     const char* expected[] = {kUrlB, kUrlC, kUrlA, kUrlB, kUrlC};
     for (uint32_t failure = 1; failure <= 5; ++failure) {
-        Report report = fail_network(poller, now);
+        Action report = fail_network(poller, now);
         if (failure <= 2) {
             EXPECT_EQ(report.retry_in, kRetry / 10) << "failure " << failure;
         } else {
             EXPECT_TRUE(is_backoff_delay(report.retry_in, failure - 2)) << "failure " << failure;
         }
-        StartRequest retry = retry_when_due(poller);
+        Action retry = retry_when_due(poller);
         EXPECT_EQ(retry.url, expected[failure - 1]) << "failure " << failure;
         now = *poller.next_deadline() - kTimeout;
     }
@@ -1119,13 +1099,13 @@ TEST(Poller, OnceEveryUrlFailedInARowItBacksOffCountingRoundsFromThere) {
 TEST(Poller, RetryAfterAndTheSlowPathWaitOnlyOnceNoOtherUrlIsLeft) {
     Poller poller(two_instances());
     start(poller, 0);
-    Report busy = fail(poller, 0, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
+    Action busy = fail(poller, 0, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
     EXPECT_EQ(busy.retry_in, kRetry / 10) << "instance B owes nothing to A's Retry-After";
     retry_when_due(poller);
-    Report missing = fail(poller, 1000, response(404, "Not Found"));
+    Action missing = fail(poller, 1000, response(404, "Not Found"));
     EXPECT_TRUE(is_slow_delay(missing.retry_in)) << "both answered: the slow path";
     EXPECT_EQ(retry_when_due(poller).url, kUrlA);
-    Report again = fail(poller, 40000, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
+    Action again = fail(poller, 40000, response(429, "Too Many Requests", "Retry-After: 120\r\n"));
     EXPECT_EQ(again.retry_in, 120000);
 }
 
@@ -1149,17 +1129,17 @@ TEST(Poller, SeveralPollersAreIndependent) {
     EXPECT_STATE(a, State::Open);
     EXPECT_STATE(b, State::Connecting);
     EXPECT_NO_ACTIONS(b);
-    take<StateChanged>(a);
-    take<Deliver>(a);
-    StartRequest a2 = take<StartRequest>(a);
+    take(a, Action::StateChanged);
+    take(a, Action::Deliver);
+    Action a2 = take(a, Action::StartRequest);
     EXPECT_EQ(a2.url, "http://example.test/sub/a");
     EXPECT_EQ(header(a2, "If-None-Match"), "1");
     a.clear_actions();
 
     ASSERT_TRUE(b.on_response(20, b1, ok("Etag: 9\r\nLast-Modified: Tue, 02 Jan 2024 00:00:00 GMT\r\n", "for b")));
-    take<StateChanged>(b);
-    take<Deliver>(b);
-    StartRequest b2 = take<StartRequest>(b);
+    take(b, Action::StateChanged);
+    take(b, Action::Deliver);
+    Action b2 = take(b, Action::StartRequest);
     EXPECT_EQ(b2.url, "http://example.test/sub/b");
     EXPECT_EQ(header(b2, "If-None-Match"), "9");
     EXPECT_EQ(header(b2, "If-Modified-Since"), "Tue, 02 Jan 2024 00:00:00 GMT");
@@ -1187,8 +1167,8 @@ TEST(Poller, HourLongJumpsNeedNoRealTime) {
     while (now < 3600 * 1000) {
         now = *poller.next_deadline();
         ASSERT_TRUE(poller.on_timer(now));
-        take<AbortRequest>(poller);
-        EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "3");
+        take(poller, Action::AbortRequest);
+        EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "3");
         EXPECT_NO_ACTIONS(poller);
         ++requests;
     }
@@ -1256,12 +1236,12 @@ TEST(Poller, TooManyRequestsWaitsExactlyTheRetryAfter) {
             start(poller, 0);
             succeed(poller, 100);
             const Millis now = 5000;
-            Report report = fail(poller, now, response(status, "Slow Down", row.headers, "busy"));
+            Action report = fail(poller, now, response(status, "Slow Down", row.headers, "busy"));
             EXPECT_EQ(report.status, status);
             EXPECT_EQ(report.retry_in, row.wait);
             EXPECT_EQ(poller.next_deadline(), now + row.wait);
             EXPECT_EQ(poller.failures(), 1u);
-            StartRequest again = retry_when_due(poller);
+            Action again = retry_when_due(poller);
             EXPECT_EQ(header(again, "If-None-Match"), "3");
         }
     }
@@ -1272,12 +1252,12 @@ TEST(Poller, RetryAfterWinsOverTheBackoffEvenWhenShorter) {
     start(poller, 0);
     Millis now = 10;
     for (uint32_t failures = 1; failures <= 5; ++failures) {
-        Report report = fail_network(poller, now);
+        Action report = fail_network(poller, now);
         retry_when_due(poller);
         now += report.retry_in + 1;
     }
     // The backoff would now wait 3 to 30 seconds; the server asks for 2.
-    Report report = fail(poller, now, response(429, "Too Many Requests", "Retry-After: 2\r\n"));
+    Action report = fail(poller, now, response(429, "Too Many Requests", "Retry-After: 2\r\n"));
     EXPECT_EQ(report.retry_in, 2000);
     EXPECT_EQ(poller.failures(), 6u);  // still a failure in the row
     retry_when_due(poller);
@@ -1300,10 +1280,10 @@ TEST(Poller, TooManyRequestsAndServiceUnavailableWithoutAUsableRetryAfterBackOff
             SCOPED_TRACE(std::to_string(status) + " " + h);
             Poller poller(config());
             start(poller, 0);
-            Report first = fail(poller, 10, response(status, "Busy", h));
+            Action first = fail(poller, 10, response(status, "Busy", h));
             EXPECT_TRUE(is_backoff_delay(first.retry_in, 1));
             retry_when_due(poller);
-            Report second = fail(poller, 10 + first.retry_in + 1, response(status, "Busy", h));
+            Action second = fail(poller, 10 + first.retry_in + 1, response(status, "Busy", h));
             EXPECT_TRUE(is_backoff_delay(second.retry_in, 2));
             EXPECT_EQ(poller.failures(), 2u);
         }
@@ -1320,7 +1300,7 @@ TEST(Poller, RetryAfterOnOtherStatusesIsIgnored) {
             SCOPED_TRACE(std::to_string(status) + " " + h);
             Poller poller(config());
             start(poller, 0);
-            Report report = fail(poller, 10, response(status, "Nope", h));
+            Action report = fail(poller, 10, response(status, "Nope", h));
             EXPECT_NE(report.retry_in, 120000);
             if (slow_path_status(status)) {
                 EXPECT_TRUE(is_slow_delay(report.retry_in));
@@ -1347,7 +1327,7 @@ TEST(Poller, FailuresThatWillNotHealTakeTheSlowPath) {
             Poller poller(c);
             start(poller, 0);
             // The very first failure already waits long: asking again soon cannot help.
-            Report report = fail(poller, 10, response(status, "No"));
+            Action report = fail(poller, 10, response(status, "No"));
             ASSERT_TRUE(is_slow_delay(report.retry_in, max_retry)) << "seed " << seed;
             EXPECT_EQ(poller.failures(), 1u);
             lowest = std::min(lowest, report.retry_in);
@@ -1370,15 +1350,15 @@ TEST(Poller, WhatAReloadOrRestartAnswersTakesTheNormalBackoff) {
         SCOPED_TRACE(std::to_string(answer.status) + " " + std::string(answer.headers));
         Poller poller = poller_in(State::Open);
         Millis now = 1000;
-        Report first = fail(poller, now, answer);
+        Action first = fail(poller, now, answer);
         EXPECT_TRUE(is_backoff_delay(first.retry_in, 1));
         retry_when_due(poller);
         now += first.retry_in;
-        Report refused = fail_network(poller, now);
+        Action refused = fail_network(poller, now);
         EXPECT_TRUE(is_backoff_delay(refused.retry_in, 2));
         retry_when_due(poller);
         now += refused.retry_in;
-        Report again = fail(poller, now, answer);
+        Action again = fail(poller, now, answer);
         EXPECT_TRUE(is_backoff_delay(again.retry_in, 3));
         EXPECT_EQ(header(retry_when_due(poller), "If-None-Match"), "3");
     }
@@ -1389,13 +1369,13 @@ TEST(Poller, SlowPathFailuresCountInTheRow) {
     start(poller, 0);
     Millis now = 10;
     for (uint32_t failures = 1; failures <= 3; ++failures) {
-        Report report = fail(poller, now, response(404, "Not Found"));
+        Action report = fail(poller, now, response(404, "Not Found"));
         EXPECT_TRUE(is_slow_delay(report.retry_in));
         EXPECT_EQ(poller.failures(), failures);
         retry_when_due(poller);
         now += report.retry_in + 1;
     }
-    Report report = fail(poller, now, response(500, "Internal Server Error"));
+    Action report = fail(poller, now, response(500, "Internal Server Error"));
     EXPECT_TRUE(is_backoff_delay(report.retry_in, 4));
     EXPECT_EQ(poller.failures(), 4u);
 }
@@ -1407,7 +1387,7 @@ TEST(Poller, ASuccessResetsTheFailuresAndTheCeiling) {
     Millis now = 10;
     for (uint32_t failures = 1; failures <= 5; ++failures) {
         SCOPED_TRACE(failures);
-        Report report = fail(poller, now, response(500, "Internal Server Error"));
+        Action report = fail(poller, now, response(500, "Internal Server Error"));
         EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
         EXPECT_EQ(poller.failures(), failures);
         retry_when_due(poller);
@@ -1416,7 +1396,7 @@ TEST(Poller, ASuccessResetsTheFailuresAndTheCeiling) {
     // After five failures the next one would wait 3 to 30 seconds. A 200 starts over.
     succeed(poller, now);
     EXPECT_EQ(poller.failures(), 0u);
-    Report report = fail(poller, now + 1, response(500, "Internal Server Error"));
+    Action report = fail(poller, now + 1, response(500, "Internal Server Error"));
     EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
     EXPECT_EQ(poller.failures(), 1u);
 }
@@ -1428,7 +1408,7 @@ TEST(Poller, ARepollResetsTheFailuresToo) {
         start(poller, 0);
         Millis now = 10;
         for (uint32_t failures = 1; failures <= 4; ++failures) {
-            Report report = fail_network(poller, now);
+            Action report = fail_network(poller, now);
             retry_when_due(poller);
             now += report.retry_in + 1;
         }
@@ -1436,10 +1416,10 @@ TEST(Poller, ARepollResetsTheFailuresToo) {
         // The server answered: it is up.
         ASSERT_TRUE(poller.on_response(now, poller.current_request(), response(status, "")));
         EXPECT_STATE(poller, State::Connecting);
-        take<StartRequest>(poller);
+        take(poller, Action::StartRequest);
         EXPECT_NO_ACTIONS(poller);
         EXPECT_EQ(poller.failures(), 0u);
-        Report report = fail_network(poller, now + 1);
+        Action report = fail_network(poller, now + 1);
         EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
     }
 }
@@ -1453,7 +1433,7 @@ TEST(Poller, TheSeedMakesTheDelaysRepeatable) {
         std::vector<Millis> out;
         Millis now = 10;
         for (int i = 0; i < 6; ++i) {
-            Report report = fail_network(poller, now);
+            Action report = fail_network(poller, now);
             out.push_back(report.retry_in);
             retry_when_due(poller);
             now += report.retry_in + 1;
@@ -1481,7 +1461,7 @@ PollerConfig small_config() {
     return c;
 }
 
-void expect_oversize_report(const Report& report, uint64_t bytes) {
+void expect_oversize_report(const Action& report, uint64_t bytes) {
     EXPECT_EQ(report.status, 200);
     EXPECT_EQ(report.text_status, TextStatus::Error);
     EXPECT_EQ(report.error_thrown, "Response Too Large");
@@ -1521,12 +1501,12 @@ TEST(Poller, ProgressPastTheLimitWithACursorAbortsAndStepsPastIt) {
             ASSERT_TRUE(progress(poller, 1000, id, ok(kNextCursorHeaders, ""), bytes));
             EXPECT_STATE(poller, State::Open);
             if (state == State::Connecting) expect_state_changed(poller, State::Connecting, State::Open);
-            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
-            Report report = take<Report>(poller);
+            EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+            Action report = take(poller, Action::Report);
             expect_oversize_report(report, bytes);
             EXPECT_EQ(report.retry_in, 0);
-            EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");  // no messages: the skipped one's id
-            StartRequest next = take<StartRequest>(poller);
+            EXPECT_EQ(take(poller, Action::Deliver).cursor.etag, "8");  // no messages: the skipped one's id
+            Action next = take(poller, Action::StartRequest);
             EXPECT_GT(next.request_id, id);
             // The skipped message's id is the new cursor.
             EXPECT_EQ(header(next, "If-None-Match"), "8");
@@ -1558,10 +1538,10 @@ TEST(Poller, AnAnnouncedSizeAloneDoesNotVouchForTheId) {
     EXPECT_FALSE(poller.on_progress(1000, id, ok(kNextCursorHeaders, ""), 0, kLimit + 1));
     expect_unchanged(poller, before);
     ASSERT_TRUE(poller.on_progress(1001, id, ok(kNextCursorHeaders, ""), 1, kLimit + 1));
-    EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
-    expect_oversize_report(take<Report>(poller), kLimit + 1);
-    EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");
-    EXPECT_EQ(header(take<StartRequest>(poller), "If-None-Match"), "8");
+    EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+    expect_oversize_report(take(poller, Action::Report), kLimit + 1);
+    EXPECT_EQ(take(poller, Action::Deliver).cursor.etag, "8");
+    EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "8");
     EXPECT_NO_ACTIONS(poller);
 
     // An oversized error page needs no body byte: it is a failure whatever its headers say.
@@ -1583,7 +1563,7 @@ TEST(Poller, AnAnnouncedSizeAloneDoesNotVouchForTheId) {
 TEST(Poller, AnOversizedMessageWithACursorEndsTheRunOfFailures) {
     Poller poller(small_config());
     start(poller, 0);
-    Report report = fail_network(poller, 10);
+    Action report = fail_network(poller, 10);
     retry_when_due(poller);
     EXPECT_EQ(poller.failures(), 1u);
     ASSERT_TRUE(
@@ -1601,8 +1581,8 @@ TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
         uint64_t id = poller.current_request();
         ASSERT_TRUE(progress(poller, 1000, id, ok(kNoCursorHeaders, ""), kLimit + 1));
         expect_state_changed(poller, state, State::Waiting);
-        EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
-        Report report = take<Report>(poller);
+        EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+        Action report = take(poller, Action::Report);
         expect_oversize_report(report, kLimit + 1);
         EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
         EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos) << report.detail;
@@ -1614,7 +1594,7 @@ TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
         EXPECT_EQ(poller.etag(), etag);
 
         // The retry asks for the same message again, with the cursor it had.
-        StartRequest again = retry_when_due(poller);
+        Action again = retry_when_due(poller);
         EXPECT_EQ(header(again, "If-None-Match"), state == State::Open ? "3" : "<absent>");
 
         // Too large again and again: it climbs the backoff like any other failure.
@@ -1623,8 +1603,8 @@ TEST(Poller, ProgressPastTheLimitWithoutACursorAbortsAndBacksOff) {
             SCOPED_TRACE(failures);
             ASSERT_TRUE(progress(poller, now, again.request_id, ok(kNoCursorHeaders, ""), kLimit + 1));
             expect_state_changed(poller, State::Connecting, State::Waiting);
-            EXPECT_EQ(take<AbortRequest>(poller).request_id, again.request_id);
-            Report next = take<Report>(poller);
+            EXPECT_EQ(take(poller, Action::AbortRequest).request_id, again.request_id);
+            Action next = take(poller, Action::Report);
             EXPECT_TRUE(is_backoff_delay(next.retry_in, failures));
             EXPECT_EQ(poller.failures(), failures);
             EXPECT_EQ(poller.next_deadline(), now + next.retry_in);
@@ -1647,8 +1627,8 @@ TEST(Poller, AnOversizedErrorPageIsAFailureEvenWithACursor) {
             State from = poller.state();
             ASSERT_TRUE(progress(poller, now, id, response(status, "", kNextCursorHeaders), kLimit + 1));
             expect_state_changed(poller, from, State::Waiting);
-            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
-            Report report = take<Report>(poller);
+            EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+            Action report = take(poller, Action::Report);
             EXPECT_EQ(report.status, status);
             EXPECT_FALSE(report.has_body);
             EXPECT_TRUE(is_backoff_delay(report.retry_in, failures));
@@ -1673,11 +1653,11 @@ TEST(Poller, ACompleteResponseOverTheLimitIsSkippedTheSameWayWithoutAnAbort) {
             ASSERT_TRUE(poller.on_response(1000, id, ok(kNextCursorHeaders, big)));
             EXPECT_STATE(poller, State::Open);
             if (state == State::Connecting) expect_state_changed(poller, State::Connecting, State::Open);
-            Report report = take<Report>(poller);  // no AbortRequest: it already arrived whole
+            Action report = take(poller, Action::Report);  // no AbortRequest: it already arrived whole
             expect_oversize_report(report, big.size());
             EXPECT_EQ(report.retry_in, 0);
-            EXPECT_EQ(take<Deliver>(poller).cursor.etag, "8");
-            StartRequest next = take<StartRequest>(poller);  // and no Deliver
+            EXPECT_EQ(take(poller, Action::Deliver).cursor.etag, "8");
+            Action next = take(poller, Action::StartRequest);  // and no Deliver
             EXPECT_EQ(header(next, "If-None-Match"), "8");
             EXPECT_EQ(header(next, "If-Modified-Since"), kNextLastModified);
             EXPECT_NO_ACTIONS(poller);
@@ -1689,7 +1669,7 @@ TEST(Poller, ACompleteResponseOverTheLimitIsSkippedTheSameWayWithoutAnAbort) {
             const std::string etag = poller.etag();
             ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kNoCursorHeaders, big)));
             expect_state_changed(poller, state, State::Waiting);
-            Report report = take<Report>(poller);
+            Action report = take(poller, Action::Report);
             expect_oversize_report(report, big.size());
             EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
             EXPECT_NO_ACTIONS(poller);
@@ -1704,9 +1684,9 @@ TEST(Poller, ACompleteResponseOverTheLimitIsSkippedTheSameWayWithoutAnAbort) {
             const std::string body(kLimit, 'x');
             ASSERT_TRUE(poller.on_response(1000, poller.current_request(), ok(kNextCursorHeaders, body)));
             EXPECT_STATE(poller, State::Open);
-            if (state == State::Connecting) take<StateChanged>(poller);
-            EXPECT_EQ(take<Deliver>(poller).messages.size(), 1u);
-            take<StartRequest>(poller);
+            if (state == State::Connecting) take(poller, Action::StateChanged);
+            EXPECT_EQ(take(poller, Action::Deliver).messages.size(), 1u);
+            take(poller, Action::StartRequest);
             EXPECT_NO_ACTIONS(poller);
         }
     }
@@ -1724,7 +1704,7 @@ TEST(Poller, GoingOfflineAbortsWhatIsInFlightAndSetsNoTimer) {
         ASSERT_TRUE(poller.go_offline(1000));
         EXPECT_STATE(poller, State::Offline);
         expect_state_changed(poller, state, State::Offline);
-        EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+        EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
         EXPECT_NO_ACTIONS(poller);  // not an error: no Report
         EXPECT_EQ(poller.current_request(), 0u);
         EXPECT_FALSE(poller.next_deadline().has_value());
@@ -1746,7 +1726,7 @@ TEST(Poller, GoingOfflineWhileWaitingCancelsTheRetryTimer) {
     Poller poller(config());
     start(poller, 0);
     succeed(poller, 5);
-    Report report = fail_network(poller, 10);
+    Action report = fail_network(poller, 10);
     const Millis due = 10 + report.retry_in;
     ASSERT_TRUE(poller.go_offline(11));
     expect_state_changed(poller, State::Waiting, State::Offline);
@@ -1764,7 +1744,7 @@ TEST(Poller, GoingOnlineFromOfflineAsksAtOnceWithTheCursor) {
     ASSERT_TRUE(poller.go_online(7000));
     EXPECT_STATE(poller, State::Connecting);
     expect_state_changed(poller, State::Offline, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_EQ(header(request, "If-None-Match"), "3");
     EXPECT_EQ(header(request, "If-Modified-Since"), kLastModified);
     EXPECT_NO_ACTIONS(poller);
@@ -1786,13 +1766,13 @@ TEST(Poller, GoingOnlineWhileWaitingRetriesAtOnceAndForgetsTheFailures) {
     EXPECT_EQ(poller.failures(), 3u);
     ASSERT_TRUE(poller.go_online(now));  // before the retry timer
     expect_state_changed(poller, State::Waiting, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_EQ(header(request, "If-None-Match"), "3");
     EXPECT_NO_ACTIONS(poller);
     EXPECT_EQ(poller.failures(), 0u);
     EXPECT_EQ(poller.current_request(), request.request_id);
     EXPECT_EQ(poller.next_deadline(), now + kTimeout);
-    Report report = fail_network(poller, now + 1);
+    Action report = fail_network(poller, now + 1);
     EXPECT_TRUE(is_backoff_delay(report.retry_in, 1));
 }
 
@@ -1843,7 +1823,7 @@ TEST(Poller, SuspendingAbortsWhatIsInFlightAndSetsNoTimer) {
         expect_state_changed(poller, state, State::Suspended);
         if (state == State::Connecting || state == State::Open) {
             ASSERT_NE(id, 0u);
-            EXPECT_EQ(take<AbortRequest>(poller).request_id, id);
+            EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
         }
         EXPECT_NO_ACTIONS(poller);
         EXPECT_EQ(poller.current_request(), 0u);
@@ -1867,7 +1847,7 @@ TEST(Poller, ResumingAsksAtOnceWithTheCursor) {
     ASSERT_TRUE(poller.resume(9000));
     EXPECT_STATE(poller, State::Connecting);
     expect_state_changed(poller, State::Suspended, State::Connecting);
-    StartRequest request = take<StartRequest>(poller);
+    Action request = take(poller, Action::StartRequest);
     EXPECT_EQ(header(request, "If-None-Match"), "3");
     EXPECT_EQ(header(request, "If-Modified-Since"), kLastModified);
     EXPECT_NO_ACTIONS(poller);
@@ -2039,15 +2019,15 @@ bool feed(Poller& poller, Input input, uint64_t id, Millis at) {
 }
 
 char action_letter(const Action& action) {
-    struct Visitor {
-        char operator()(const StartRequest&) const { return 'R'; }
-        char operator()(const AbortRequest&) const { return 'A'; }
-        char operator()(const Deliver&) const { return 'D'; }
-        char operator()(const Report&) const { return 'E'; }
-        char operator()(const StateChanged&) const { return 'C'; }
-        char operator()(const UrlChanged&) const { return 'U'; }
-    };
-    return std::visit(Visitor{}, action);
+    switch (action.kind) {
+        case Action::StartRequest: return 'R';
+        case Action::AbortRequest: return 'A';
+        case Action::Deliver: return 'D';
+        case Action::Report: return 'E';
+        case Action::StateChanged: return 'C';
+        case Action::UrlChanged: return 'U';
+    }
+    return '?';
 }
 
 TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
@@ -2088,16 +2068,16 @@ TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
 
             std::optional<Millis> retry_in;
             for (const Action& action : poller.actions()) {
-                if (auto* changed = std::get_if<StateChanged>(&action)) {
+                if (const Action* changed = action.kind == Action::StateChanged ? &action : nullptr) {
                     EXPECT_EQ(changed->from, from);
                     EXPECT_EQ(name_of(changed->to), to);
-                } else if (auto* abort = std::get_if<AbortRequest>(&action)) {
+                } else if (const Action* abort = action.kind == Action::AbortRequest ? &action : nullptr) {
                     EXPECT_NE(in_flight, 0u);
                     EXPECT_EQ(abort->request_id, in_flight);
-                } else if (auto* start = std::get_if<StartRequest>(&action)) {
+                } else if (const Action* start = action.kind == Action::StartRequest ? &action : nullptr) {
                     EXPECT_GT(start->request_id, last_request);
                     EXPECT_EQ(start->request_id, poller.current_request());
-                } else if (auto* report = std::get_if<Report>(&action)) {
+                } else if (const Action* report = action.kind == Action::Report ? &action : nullptr) {
                     retry_in = report->retry_in;
                 }
             }
