@@ -170,7 +170,8 @@ Connection.prototype._onReport = function (status, textStatus, errorThrown, deta
 Connection.prototype._onRelayed = function (what) {
   var message = this._relayed;
   if (what === 'deliver') {
-    this._deliver(message.types, message.datas);
+    // Another tab (another version, say) might post something else than two arrays.
+    if (Array.isArray(message.types) && Array.isArray(message.datas)) this._deliver(message.types, message.datas);
   } else if (what === 'report') {
     this._report(message.status, message.textStatus, message.errorThrown, message.detail, message.retryIn,
                  this._xhrLike(message.status, message.statusText, message.headers, message.responseText), false);
