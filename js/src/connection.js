@@ -5,7 +5,7 @@
 import { PREFIX } from './options.js';
 import { decodeBatch, decodeText, makeXhrLike } from './decode.js';
 import { rethrowLater } from './events.js';
-import { TabLink, canShare, loadCursor, saveCursor } from './tabs.js';
+import { TabLink, browserOnline, canShare, loadCursor, saveCursor } from './tabs.js';
 
 // Marks polls that carry no cursor yet (see the core's cache_buster): unique per connection
 // and page load.
@@ -79,8 +79,7 @@ Connection.prototype._begin = function () {
   page.byId[id] = this;
   if (share) this._tabs = new TabLink(wasm, id, this);
   var saved = settings.resume ? loadCursor(this.urls, settings) : null;
-  wasm._begin(id, saved !== null, saved ? saved.lastModified : '', saved ? saved.etag : '',
-              !(window.navigator && window.navigator.onLine === false));
+  wasm._begin(id, saved !== null, saved ? saved.lastModified : '', saved ? saved.etag : '', browserOnline());
 };
 
 // The `debug` option's console log.

@@ -18,6 +18,7 @@ import { defaults, resolveUrls, settle } from './options.js';
 import { createEvents } from './events.js';
 import { Connection } from './connection.js';
 import { startModule } from './module.js';
+import { browserOnline } from './tabs.js';
 
 var global = typeof window !== 'undefined' ? window : {};
 
@@ -62,15 +63,12 @@ function attach($) {
       if (connection._id !== null) input(connection._id);
     });
   }
-  function online() {
-    return !(global.navigator && global.navigator.onLine === false);
-  }
   if (global.addEventListener) {
     global.addEventListener('offline', function () { tellAll(function (id) { page.wasm._offline(id); }); });
     global.addEventListener('online', function () { tellAll(function (id) { page.wasm._online(id); }); });
     global.addEventListener('pagehide', function () { tellAll(function (id) { page.wasm._hide(id); }); });
     global.addEventListener('pageshow', function (event) {
-      if (event.persisted) tellAll(function (id) { page.wasm._show(id, online()); });
+      if (event.persisted) tellAll(function (id) { page.wasm._show(id, browserOnline()); });
     });
   }
 

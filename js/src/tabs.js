@@ -1,5 +1,5 @@
 // The browser APIs behind the core's Tab machine (src/core/tab.hpp), for one connection:
-// storage for `resume`, and for `shared` the Web Lock and the BroadcastChannel. What to do
+// storage for `resume`, the network state, and for `shared` the Web Lock and the BroadcastChannel. What to do
 // with them -- who polls, from which cursor, which relayed batch to deliver -- the core
 // decides; this file only reads, writes, posts, asks and hands over.
 
@@ -40,6 +40,11 @@ export function saveCursor(urls, settings, cursor) {
   } catch (e) {
     // storage full or disabled: the stream goes on, only a reload will not resume
   }
+}
+
+// What the browser says about the network, for the core (it starts a poll offline, or not).
+export function browserOnline() {
+  return !(window.navigator && window.navigator.onLine === false);
 }
 
 // ---------------------------------------------------------------------------------------------
