@@ -112,9 +112,10 @@ it('a reload mid-stream (SIGHUP): 410, the page polls the new workers at once, n
     what: 'reload',
     act: async (server, name) => {
       const acted = Date.now();
-      server.reload();
+      const reloaded = server.reload();
       // The old worker answers the page's poll with 410; a new one then answers new connections.
       const serverBack = await when(server, name, (count) => count === 0);
+      await reloaded;  // nothing is published before the old workers are gone
       return { server, serverBack, acted };
     },
   });
@@ -152,10 +153,11 @@ it('a reload on Redis, messages published at once: nothing lost or doubled', asy
       redis,
       act: async (server, name, page) => {
         const acted = Date.now();
-        server.reload();
+        const reloaded = server.reload();
         // The old worker answers the page's poll with 410; the new workers answer 503 until
         // their own connection to Redis is up.
         await waitFor(page, () => window.statuses.length >= 1);
+        await reloaded;
         await server.ready();
         return { server, serverBack: Date.now(), acted };
       },

@@ -3,6 +3,7 @@
 // Used by the browser tests, the benchmark and `npm start`.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -42,13 +43,28 @@ function waitForPort(port, child, timeoutMs) {
   });
 }
 
+// One HTTP exchange on a connection of its own. A pooled keep-alive connection (fetch's) may
+// still lead to an old worker that a reload is shutting down, and that worker closes it under
+// the next request ("other side closed"): the deploy tests publish right after a reload.
+function exchange(method, url, headers = {}, body = undefined) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: false }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 // Resolves once Nchan has its message store: with Redis, it answers 503 to everyone until its
 // connection to Redis is up (it retries on its own; ~0.4 s after Redis starts, here).
 async function waitForStore(origin, timeoutMs) {
   const started = Date.now();
   for (;;) {
-    const response = await fetch(`${origin}/pub/__ready`, { headers: { Accept: 'text/json' } });
-    await response.arrayBuffer();
+    const response = await exchange('GET', `${origin}/pub/__ready`, { Accept: 'text/json' });
     if (response.status !== 503) return;
     if (Date.now() - started > timeoutMs) throw new Error(`Nchan at ${origin} still answers 503 after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -108,19 +124,20 @@ async function startNchan(options = {}) {
   }
 
   async function publish(channel, body, contentType = 'application/json') {
-    const response = await fetch(`${origin}/pub/${channel}`, {
-      method: 'POST',
-      headers: contentType ? { 'Content-Type': contentType } : {},
-      body,
-    });
+    const response = await exchange('POST', `${origin}/pub/${channel}`,
+      contentType ? { 'Content-Type': contentType } : {}, body);
     if (response.status >= 300) throw new Error(`publish to ${channel} failed: HTTP ${response.status}`);
-    return response.json().catch(() => null);
+    try {
+      return JSON.parse(response.text);
+    } catch (error) {
+      return null;
+    }
   }
 
   async function channelInfo(channel) {
-    const response = await fetch(`${origin}/pub/${channel}`, { headers: { Accept: 'text/json' } });
+    const response = await exchange('GET', `${origin}/pub/${channel}`, { Accept: 'text/json' });
     if (response.status === 404) return { messages: 0, subscribers: 0 };
-    return response.json();
+    return JSON.parse(response.text);
   }
 
   // SIGQUIT: nginx's graceful shutdown (what systemctl stop sends); SIGTERM: its fast one.
@@ -136,10 +153,36 @@ async function startNchan(options = {}) {
     });
   }
 
+  // This nginx's worker processes: the master's live children.
+  function workers() {
+    const pids = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(ppid) === child.pid && state !== 'Z') pids.push(Number(entry));
+      } catch (error) {
+        // exited meanwhile
+      }
+    }
+    return pids;
+  }
+
   // nginx -s reload: the master starts new workers with the configuration, the old ones
-  // finish (Nchan answers their waiting polls with 410) and exit.
-  function reload() {
+  // finish (Nchan answers their waiting polls with 410) and exit. Resolves once every old
+  // worker has exited and new ones run: until then an old worker may still accept a new
+  // connection, and a message published through it never reaches the new workers' store.
+  async function reload() {
+    const old = workers();
     child.kill('SIGHUP');
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      const now = workers();
+      if (now.length > 0 && !now.some((pid) => old.includes(pid))) return;
+      if (Date.now() > deadline) throw new Error(`nginx reload: the old workers (${old}) still run after 15 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   return {
