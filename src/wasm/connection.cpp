@@ -8,9 +8,7 @@
 namespace comet {
 
 Connection::Connection(uint32_t id, PollerConfig poll, TabConfig tab, bool debug)
-    : id_(id), poll_config_(std::move(poll)), debug_(debug), tab_(tab) {
-    cache_buster_ = poll_config_.cache_buster;
-}
+    : id_(id), poll_config_(std::move(poll)), debug_(debug), tab_(tab) {}
 
 Connection::~Connection() {
     if (timer_id_) emscripten_clear_timeout(timer_id_);
@@ -56,7 +54,7 @@ void Connection::start_poll(const Cursor& cursor, bool offline) {
     PollerConfig config = poll_config_;
     config.cursor = cursor;
     // Every poll this connection starts marks its cursorless requests apart from the last one's.
-    config.cache_buster = concat({cache_buster_, "-", std::to_string(++polls_started_)});
+    config.cache_buster = concat({poll_config_.cache_buster, "-", std::to_string(++polls_started_)});
     // Every poll starts at the first URL.
     url_index_ = 0;
     js::url(id_, 0);

@@ -46,7 +46,6 @@ class Connection {
 
     uint32_t id_;
     PollerConfig poll_config_;
-    std::string cache_buster_;
     bool debug_;
     Tab tab_;
     std::unique_ptr<FetchConnection> poll_;
