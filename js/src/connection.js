@@ -2,7 +2,7 @@
 // (module.js routes them here by id). It carries out what the core decided: it decodes and
 // delivers batches, reports errors, shows states, and hands storage, lock and channel work to
 // tabs.js. It decides nothing about the stream.
-import { PREFIX } from './options.js';
+import { PREFIX, describeValue, headerText } from './options.js';
 import { decodeBatch, decodeText, makeXhrLike } from './decode.js';
 import { rethrowLater } from './events.js';
 import { TabLink, browserOnline, canShare, loadCursor, saveCursor } from './tabs.js';
@@ -28,6 +28,23 @@ export function Connection(page, urls, settings) {
   this._id = null;      // in the wasm module, once begun
   this._closed = false;
   this._tabs = null;
+  this._headersError = null;  // what the headers function last threw, for onError
+}
+
+// The page's origin, for what the core says about a failure from another one.
+function pageOrigin() {
+  var origin = typeof location !== 'undefined' && location.origin;
+  return origin && origin !== 'null' ? origin : '';
+}
+
+// What a headers function threw or rejected with, in a sentence.
+function describeError(error) {
+  if (error instanceof Error) return String(error);
+  // A jqXHR, from $.get(...) that failed.
+  if (error && typeof error === 'object' && 'status' in error && 'statusText' in error) {
+    return 'HTTP ' + error.status + ' ' + error.statusText;
+  }
+  return 'rejected with ' + describeValue(error);
 }
 
 Connection.prototype.close = function () {
@@ -73,7 +90,13 @@ Connection.prototype._begin = function () {
     seedLow: Math.floor(Math.random() * 4294967296),
     debug: settings.debug,
     shared: share,
-    resume: !!settings.resume
+    resume: !!settings.resume,
+    withCredentials: settings.withCredentials,
+    cursorInQuery: settings.cursorInQuery,
+    // Always: $.ajaxSettings.headers are read before each poll, as $.ajax read them.
+    askHeaders: true,
+    refreshHeaders: typeof settings.headers === 'function',
+    pageOrigin: pageOrigin()
   });
   this._id = id;
   page.byId[id] = this;
@@ -106,11 +129,12 @@ Connection.prototype._xhrLike = function (status, statusText, headers, responseT
   });
 };
 
-Connection.prototype._report = function (status, textStatus, errorThrown, detail, retryIn, xhr, relay) {
+Connection.prototype._report = function (status, textStatus, errorThrown, detail, retryIn, xhr, relay, cause) {
   if (this._closed) return;
   this._log('warn', detail);
   var thrown = textStatus === 'parsererror' && typeof errorThrown === 'string'
     ? new SyntaxError(errorThrown) : errorThrown;
+  if (cause === 'headers' && this._headersError !== null) thrown = this._headersError;
   var onError = this.options.onError;
   if (onError) {
     try {
@@ -123,7 +147,8 @@ Connection.prototype._report = function (status, textStatus, errorThrown, detail
   if (relay) {
     this._tabs.post({ kind: 'error', status: status, textStatus: textStatus, detail: detail, retryIn: retryIn,
                       errorThrown: typeof errorThrown === 'string' ? errorThrown : String(thrown && thrown.message),
-                      statusText: xhr.statusText, headers: xhr.getAllResponseHeaders(), responseText: xhr.responseText });
+                      statusText: xhr.statusText, headers: xhr.getAllResponseHeaders(), responseText: xhr.responseText,
+                      cause: cause });
   }
   this._page.events.fire('comet', 'error', [{
     connection: this,
@@ -134,6 +159,8 @@ Connection.prototype._report = function (status, textStatus, errorThrown, detail
     errorThrown: thrown,
     message: PREFIX + detail,
     retryIn: retryIn,
+    cause: cause || 'server',
+    refreshing: cause === 'refresh',
     xhr: xhr
   }]);
 };
@@ -159,10 +186,64 @@ Connection.prototype._onBatch = function (body, messages, values, relay) {
 };
 
 Connection.prototype._onReport = function (status, textStatus, errorThrown, detail, retryIn, statusText, headers,
-                                          body, relay) {
+                                          body, relay, cause) {
   var responseText = body ? decodeText(body, 0, body.length) : '';
   this._report(status, textStatus, errorThrown, detail, retryIn, this._xhrLike(status, statusText, headers, responseText),
-               relay);
+               relay, cause);
+};
+
+// The headers for request `requestId` of this tab's poll: $.ajaxSettings.headers under the
+// `headers` option's (an object, or what its function returns or resolves to). Answered at
+// once when they are at hand; a failure goes back to the core, which reports it and backs off.
+Connection.prototype._onAsk = function (requestId, refresh) {
+  var self = this;
+  var id = this._id;
+  var wasm = this._page.wasm;
+  var option = this.options.headers;
+  var asFunction = typeof option === 'function';
+  var settled = false;
+  function fail(error) {
+    if (settled || self._id !== id) return;
+    settled = true;
+    self._headersError = error;
+    wasm._headersFailed(id, requestId, describeError(error));
+  }
+  function answer(own) {
+    if (settled || self._id !== id) return;
+    var ajax = self._page.$.ajaxSettings;
+    var text;
+    try {
+      text = headerText(own, asFunction ? 'the headers function' : 'option "headers"', ajax && ajax.headers,
+                        '$.ajaxSettings.headers');
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    settled = true;
+    wasm._headers(id, requestId, text);
+  }
+  if (!asFunction) {
+    answer(option);
+    return;
+  }
+  var result;
+  try {
+    result = option.call(this, { url: this.url, refresh: refresh });
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+    try {
+      result.then(answer, function (reason) {
+        fail(reason === undefined ? new Error('the headers function\'s promise was rejected') : reason);
+      });
+    } catch (error) {
+      fail(error);
+    }
+  } else {
+    answer(result);
+  }
 };
 
 // The other tab's batch or error in hand: "deliver", "drop" (a late copy) or "report".
@@ -173,7 +254,8 @@ Connection.prototype._onRelayed = function (what) {
     if (Array.isArray(message.types) && Array.isArray(message.datas)) this._deliver(message.types, message.datas);
   } else if (what === 'report') {
     this._report(message.status, message.textStatus, message.errorThrown, message.detail, message.retryIn,
-                 this._xhrLike(message.status, message.statusText, message.headers, message.responseText), false);
+                 this._xhrLike(message.status, message.statusText, message.headers, message.responseText), false,
+                 message.cause);
   } else {
     this._log('log', this.url + ': a batch from another tab is a late copy of messages this tab has; dropped');
   }

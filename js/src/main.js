@@ -33,6 +33,7 @@ function attach($) {
 
   // What the connections of this jQuery share.
   var page = {
+    $: $,
     events: createEvents($, global.document),
     wasm: null,
     failure: null,     // why the module could not start
@@ -52,7 +53,7 @@ function attach($) {
     waiting.forEach(function (connection) {
       connection.state = 'closed';
       connection._report(0, 'error', error, 'the WebAssembly module could not start: ' + error.message, 0,
-                         connection._xhrLike(0, 'error', '', ''), false);
+                         connection._xhrLike(0, 'error', '', ''), false, 'module');
     });
   }
 

@@ -48,7 +48,7 @@ function callsOut(live) {
     };
   }
   var calls = {};
-  ['batch', 'report', 'relayed', 'state', 'url', 'save', 'post', 'lock', 'log'].forEach(function (name) {
+  ['batch', 'report', 'ask', 'relayed', 'state', 'url', 'save', 'post', 'lock', 'log'].forEach(function (name) {
     calls[name] = route(name);
   });
   return calls;

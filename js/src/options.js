@@ -15,7 +15,10 @@ export function defaults() {
     maxResponseBytes: 16 * 1024 * 1024,
     debug: false,
     shared: false,
-    resume: null
+    resume: null,
+    headers: null,
+    withCredentials: null,
+    cursorInQuery: false
   };
 }
 
@@ -83,11 +86,76 @@ export function settle($, base, options) {
   if (typeof settings.shared !== 'boolean') {
     throw optionError(TypeError, 'shared', 'true or false', settings.shared);
   }
+  var headers = settings.headers;
+  if (headers === undefined) headers = settings.headers = null;
+  if (headers !== null && typeof headers !== 'function') {
+    if (typeof headers !== 'object' || Array.isArray(headers)) {
+      throw optionError(TypeError, 'headers', 'an object of header names and values, a function or null', headers);
+    }
+    try {
+      headerText(headers, 'option "headers"');
+    } catch (error) {
+      throw new TypeError(error.message);
+    }
+  }
+  // The original's polls went through $.ajax, so $.ajaxSetup({ xhrFields: ... }) applied.
+  if (settings.withCredentials === null || settings.withCredentials === undefined) {
+    var fields = $.ajaxSettings && $.ajaxSettings.xhrFields;
+    settings.withCredentials = !!(fields && fields.withCredentials);
+  }
+  if (typeof settings.withCredentials !== 'boolean') {
+    throw optionError(TypeError, 'withCredentials', 'true, false or null', settings.withCredentials);
+  }
+  if (typeof settings.cursorInQuery !== 'boolean') {
+    throw optionError(TypeError, 'cursorInQuery', 'true or false', settings.cursorInQuery);
+  }
   if (settings.resume === false || settings.resume === undefined) settings.resume = null;
   if (settings.resume !== null && settings.resume !== 'session' && settings.resume !== 'persist') {
     throw optionError(TypeError, 'resume', '"session", "persist" or null', settings.resume);
   }
   return settings;
+}
+
+// Request headers the page may not set (the browser refuses them), and the two that carry the
+// cursor, which the core sets.
+var FORBIDDEN = /^(accept-charset|accept-encoding|access-control-request-headers|access-control-request-method|connection|content-length|cookie|cookie2|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|proxy-.*|sec-.*|if-none-match|if-modified-since)$/i;
+var TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+// Headers from `sources` (objects, later ones winning by name, case-insensitively), checked,
+// as the core takes them: "name\nvalue\n" pairs. `labels` name each source in an error.
+// Throws an Error that names the header and where it came from.
+export function headerText(source, label, defaults, defaultsLabel) {
+  var names = {};
+  var pairs = [];
+  function add(object, from) {
+    if (object === null || object === undefined) return;
+    if (typeof object !== 'object' || Array.isArray(object)) {
+      throw new Error(PREFIX + from + ' must be an object of header names and values, got ' + describeValue(object));
+    }
+    for (var name in object) {
+      if (!Object.prototype.hasOwnProperty.call(object, name)) continue;
+      var value = object[name];
+      if (value === null || value === undefined) continue;
+      var where = PREFIX + from + ': header ' + JSON.stringify(name);
+      if (!TOKEN.test(name)) throw new Error(where + ' is not a valid header name');
+      if (FORBIDDEN.test(name)) {
+        throw new Error(where + (/^if-/i.test(name) ? ' carries the cursor, which the library sets'
+          : /^cookie/i.test(name) ? ' cannot be set by a page: use withCredentials to send cookies'
+            : ' cannot be set by a page (the browser refuses it)'));
+      }
+      if (typeof value === 'number' && isFinite(value)) value = String(value);
+      if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+        throw new Error(where + ' must have a string value without line breaks, got ' + describeValue(value));
+      }
+      var key = name.toLowerCase();
+      if (Object.prototype.hasOwnProperty.call(names, key)) pairs[names[key]] = null;
+      names[key] = pairs.length;
+      pairs.push(name + '\n' + value.replace(/^[ \t]+|[ \t]+$/g, ''));
+    }
+  }
+  add(defaults, defaultsLabel);
+  add(source, label);
+  return pairs.filter(function (pair) { return pair !== null; }).join('\n');
 }
 
 // One URL, or several instances of one server (sharing their message store) to fail over

@@ -32,6 +32,9 @@ const char* name_of(Event event) {
         case Event::NetworkFailure: return "network-failure";
         case Event::TooLarge: return "too-large";
         case Event::TooLargeNoCursor: return "too-large-no-cursor";
+        case Event::Unauthorized: return "unauthorized";
+        case Event::HeadersReady: return "headers-ready";
+        case Event::HeadersFailed: return "headers-failed";
         case Event::Deadline: return "deadline";
         case Event::RetryDue: return "retry-due";
         case Event::GoOffline: return "go-offline";
@@ -46,6 +49,7 @@ const char* name_of(Event event) {
 const char* name_of(Action::Kind kind) {
     switch (kind) {
         case Action::StartRequest: return "StartRequest";
+        case Action::AskHeaders: return "AskHeaders";
         case Action::AbortRequest: return "AbortRequest";
         case Action::Deliver: return "Deliver";
         case Action::Report: return "Report";
@@ -68,7 +72,9 @@ namespace {
 // What a transition does. Each is one fixed recipe: none looks at the event that chose it.
 enum class Effect : uint8_t {
     Nothing,
-    Send,             // start the next request
+    Send,             // start the next request (or ask for its headers first)
+    SendAsked,        // the headers asked for are here: send the request
+    RefreshThenSend,  // 401/403: report, ask for fresh headers, send at once
     ForgiveThenSend,  // the server answered (408, 204) or the network is new: failures start over; ask again
     DeliverThenSend,  // take the cursor, deliver, start the next request, report bad parts
     SkipThenSend,     // too large, but its id is known: abandon it, step past it, report it, ask again
@@ -77,6 +83,7 @@ enum class Effect : uint8_t {
     FailNetwork,      // the same for a failure without an HTTP response
     FailIncomplete,   // the same for a response that did not verifiably arrive whole
     FailOversize,     // too large and no id to step past it by: abandon it, report, back off
+    FailHeaders,      // the caller could not supply the headers: report, back off
     WaitQuietly,      // 304: nothing new, ask again after retry_delay
     Pause,            // offline or suspended: abort what is in flight, no timer
     Stop,             // abort what is in flight, cancel the timer
@@ -106,6 +113,12 @@ constexpr Row kTransitions[] = {
     {State::Open, Event::TooLarge, State::Open, Effect::SkipThenSend},
     {State::Connecting, Event::TooLargeNoCursor, State::Waiting, Effect::FailOversize},
     {State::Open, Event::TooLargeNoCursor, State::Waiting, Effect::FailOversize},
+    {State::Connecting, Event::Unauthorized, State::Connecting, Effect::RefreshThenSend},
+    {State::Open, Event::Unauthorized, State::Connecting, Effect::RefreshThenSend},
+    {State::Connecting, Event::HeadersReady, State::Connecting, Effect::SendAsked},
+    {State::Open, Event::HeadersReady, State::Open, Effect::SendAsked},
+    {State::Connecting, Event::HeadersFailed, State::Waiting, Effect::FailHeaders},
+    {State::Open, Event::HeadersFailed, State::Waiting, Effect::FailHeaders},
 
     {State::Waiting, Event::RetryDue, State::Connecting, Effect::Send},
 
@@ -141,10 +154,36 @@ Event classify(int status) {
     return Event::HttpFailure;
 }
 
-// Statuses that asking again soon cannot change: slow path, never a hot loop. Not 410 or 503:
-// Nchan answers every waiting poll with 410 while nginx reloads or stops, and 503 until its
-// Redis is up; both heal within seconds.
-bool cannot_heal(int status) { return status == 400 || status == 403 || status == 404; }
+bool refused_credentials(int status) { return status == 401 || status == 403; }
+
+// Statuses that asking again soon cannot change: slow path, never a hot loop. (A 401 or 403
+// first asks for fresh headers, when it can: see PollerConfig.) Not 410 or 503: Nchan answers
+// every waiting poll with 410 while nginx reloads or stops, and 503 until its Redis is up;
+// both heal within seconds.
+bool cannot_heal(int status) { return status == 400 || refused_credentials(status) || status == 404; }
+
+// "scheme://host:port" of an absolute URL, as the shim makes them.
+std::string_view origin_of(std::string_view url) {
+    size_t scheme = url.find("://");
+    if (scheme == std::string_view::npos) return {};
+    size_t end = url.find_first_of("/?#", scheme + 3);
+    return url.substr(0, end);
+}
+
+// Percent-encodes all but RFC 3986's unreserved characters.
+void append_encoded(std::string& out, std::string_view text) {
+    static const char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : text) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+}
 
 constexpr Millis kMaxRetryAfter = 3600 * 1000;
 
@@ -179,9 +218,12 @@ std::optional<Action> Poller::take_action() {
 }
 
 bool Poller::on_response(Millis now, uint64_t request_id, const Response& response) {
-    if (!in_flight_ || request_id != request_id_) return false;
+    if (!sent(request_id)) return false;
     carried_ = CursorCheck::Absent;
     Event event = classify(response.status);
+    if (event == Event::HttpFailure && refused_credentials(response.status) && config_.ask_headers &&
+        config_.refresh_headers && !refreshed_)
+        event = Event::Unauthorized;
     if (event == Event::Incomplete) {
         incomplete_ = concat({"has a status line cut short (status ", std::to_string(response.status), ")"});
     } else if (event == Event::Success) {
@@ -235,7 +277,7 @@ bool Poller::too_large(uint64_t received, uint64_t announced) const {
 
 bool Poller::on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t received,
                          uint64_t announced) {
-    if (!in_flight_ || request_id != request_id_) return false;
+    if (!sent(request_id)) return false;
     if (!too_large(received, announced)) return false;
     Event event = classify(headers_only.status);
     // Until a body byte has arrived, the header block may yet turn out to be cut short, its
@@ -254,13 +296,32 @@ bool Poller::suspend(Millis now) { return apply(now, Event::Suspend, nullptr); }
 bool Poller::resume(Millis now) { return apply(now, Event::Resume, nullptr); }
 
 bool Poller::on_network_failure(Millis now, uint64_t request_id) {
-    if (!in_flight_ || request_id != request_id_) return false;
+    if (!sent(request_id)) return false;
     return apply(now, Event::NetworkFailure, nullptr);
+}
+
+bool Poller::on_headers(Millis now, uint64_t request_id, std::vector<Header> headers) {
+    if (!awaiting_headers() || request_id != request_id_) return false;
+    asked_ = std::move(headers);
+    return apply(now, Event::HeadersReady, nullptr);
+}
+
+bool Poller::on_headers_failed(Millis now, uint64_t request_id, std::string error) {
+    if (!awaiting_headers() || request_id != request_id_) return false;
+    headers_error_ = std::move(error);
+    return apply(now, Event::HeadersFailed, nullptr);
 }
 
 bool Poller::on_timer(Millis now) {
     if (state_ == State::Waiting && now >= retry_at_) return apply(now, Event::RetryDue, nullptr);
-    if (in_flight_ && config_.timeout > 0 && now >= request_deadline_) return apply(now, Event::Deadline, nullptr);
+    if (in_flight_ && config_.timeout > 0 && now >= request_deadline_) {
+        // Headers that never come fail like a function that threw: reported, backed off.
+        if (awaiting_headers_) {
+            headers_error_ = concat({"no answer within the timeout (", std::to_string(config_.timeout), " ms)"});
+            return apply(now, Event::HeadersFailed, nullptr);
+        }
+        return apply(now, Event::Deadline, nullptr);
+    }
     return false;
 }
 
@@ -277,13 +338,27 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     switch (t->effect) {
         case Effect::Nothing: break;
         case Effect::Send: send_request(now); break;
+        case Effect::SendAsked: start_request(std::move(asked_)); break;
+        case Effect::RefreshThenSend: {
+            in_flight_ = false;
+            refreshed_ = refresh_next_ = true;
+            Action& refreshing = report(response->status, std::string(response->status_text), true, true);
+            refreshing.cause = Action::Refreshing;
+            refreshing.detail = concat({config_.method, " ", url(), " failed with HTTP ",
+                                        std::to_string(response->status), response->status_text.empty() ? "" : " ",
+                                        response->status_text, "; asking for fresh headers and retrying at once"});
+            send_request(now);
+            break;
+        }
         case Effect::ForgiveThenSend:
             failures_ = 0;
+            refreshed_ = false;
             send_request(now);
             break;
         case Effect::DeliverThenSend:
             in_flight_ = false;
             failures_ = 0;
+            refreshed_ = false;
             deliver(now, *response);
             break;
         case Effect::SkipThenSend: skip(now, *response); break;
@@ -294,12 +369,26 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
         case Effect::FailHttp:
             fail(now, response->status, std::string(response->status_text), true,
                  concat({"failed with HTTP ", std::to_string(response->status),
-                         response->status_text.empty() ? "" : " ", response->status_text}),
+                         response->status_text.empty() ? "" : " ", response->status_text,
+                         refreshed_ && refused_credentials(response->status) ? " again, with fresh headers" : ""}),
                  response);
             break;
-        case Effect::FailNetwork:
-            fail(now, 0, "", false, "failed without an HTTP response (refused, reset or blocked)", nullptr);
+        case Effect::FailNetwork: {
+            std::string_view origin = origin_of(url());
+            bool foreign = !config_.page_origin.empty() && !origin.empty() && !iequals(origin, config_.page_origin);
+            fail(now, 0, "", false,
+                 foreign ? concat({"failed without an HTTP response (refused, reset or blocked; or the server, on "
+                                   "another origin, does not allow this page's origin ",
+                                   config_.page_origin,
+                                   config_.with_credentials
+                                       ? " with credentials: Access-Control-Allow-Origin must name it and "
+                                         "Access-Control-Allow-Credentials be true)"
+                                       : ": Access-Control-Allow-Origin)"})
+                         : std::string("failed without an HTTP response (refused, reset or blocked)"),
+                 nullptr);
             break;
+        }
+        case Effect::FailHeaders: fail_headers(now); break;
         case Effect::FailIncomplete:
             // To the page, a response cut short is what it is: a failed connection (status 0).
             fail(now, 0, "Incomplete Response", false,
@@ -322,26 +411,66 @@ void Poller::send_request(Millis now) {
     in_flight_ = true;
     ++request_id_;
     request_deadline_ = now + config_.timeout;
+    if (!config_.ask_headers) {
+        start_request({});
+        return;
+    }
+    awaiting_headers_ = true;
+    Action& ask = emit(Action::AskHeaders);
+    ask.request_id = request_id_;
+    ask.url = url();
+    ask.refresh = refresh_next_;
+    refresh_next_ = false;
+}
+
+void Poller::start_request(std::vector<Header> asked) {
+    awaiting_headers_ = false;
     Action& request = emit(Action::StartRequest);
     request.request_id = request_id_;
     request.method = config_.method;
-    request.url = url();
-    if (cursor_.empty() && !config_.cache_buster.empty()) {
-        request.url += request.url.find('?') == std::string::npos ? "?_=" : "&_=";
-        request.url += config_.cache_buster;
-        request.url += '-';
-        request.url += std::to_string(request_id_);
+    request.with_credentials = config_.with_credentials;
+    std::string& target = request.url = url();
+    auto parameter = [&target](std::string_view name) {
+        target += target.find('?') == std::string::npos ? '?' : '&';
+        target += name;
+        target += '=';
+    };
+    // The cursor is whole or empty (read_cursor, the constructor): both parts or neither.
+    bool in_query = config_.cursor_in_query;
+    if (in_query && !cursor_.empty()) {
+        parameter("last_event_id");
+        target += std::to_string(parse_http_date(cursor_.last_modified).value_or(0));
+        target += "%3A";
+        append_encoded(target, cursor_.etag);
     }
-    // The cursor is whole or empty (read_cursor, the constructor): both headers or neither.
-    if (!cursor_.empty()) {
-        request.headers.push_back(Header{"If-None-Match", cursor_.etag});
-        request.headers.push_back(Header{"If-Modified-Since", cursor_.last_modified});
+    if ((cursor_.empty() || in_query) && !config_.cache_buster.empty()) {
+        parameter("_");
+        target += config_.cache_buster;
+        target += '-';
+        target += std::to_string(request_id_);
+    }
+    // The configured headers, then the ones asked for, then the cursor's: a later one with
+    // the same name replaces an earlier one.
+    std::vector<Header>& headers = request.headers;
+    auto add = [&headers](Header header) {
+        headers.erase(std::remove_if(headers.begin(), headers.end(),
+                                     [&header](const Header& old) { return iequals(old.name, header.name); }),
+                      headers.end());
+        headers.push_back(std::move(header));
+    };
+    for (const Header& header : config_.headers) add(header);
+    for (Header& header : asked) add(std::move(header));
+    if (!in_query && !cursor_.empty()) {
+        add(Header{"If-None-Match", cursor_.etag});
+        add(Header{"If-Modified-Since", cursor_.last_modified});
     }
 }
 
 void Poller::abort_request() {
-    in_flight_ = false;
-    emit(Action::AbortRequest).request_id = request_id_;
+    bool started = !awaiting_headers_;
+    in_flight_ = awaiting_headers_ = false;
+    // A request still waiting for its headers was never started: nothing to abort.
+    if (started) emit(Action::AbortRequest).request_id = request_id_;
 }
 
 void Poller::begin_wait(Millis now, Millis delay) { retry_at_ = now + delay; }
@@ -413,6 +542,7 @@ std::string Poller::oversize_sentence() const {
 void Poller::skip(Millis now, const Response& response) {
     if (in_flight_) abort_request();
     failures_ = 0;
+    refreshed_ = false;
     Cursor previous = cursor_;
     take_cursor();
     report(response.status, "Response Too Large", true, false).detail =
@@ -423,6 +553,21 @@ void Poller::skip(Millis now, const Response& response) {
         moved.cursor = cursor_;
     }
     send_request(now);
+}
+
+// The caller could not supply the headers: reported, backed off, the URL kept (it is not the
+// server's failure).
+void Poller::fail_headers(Millis now) {
+    in_flight_ = awaiting_headers_ = false;
+    ++failures_;
+    Millis retry_in = backoff_.delay(failures_);
+    Action& failure = report(0, headers_error_, false, false);
+    failure.cause = Action::HeadersFn;
+    failure.retry_in = retry_in;
+    failure.detail =
+        concat({config_.method, " ", url(), ": the request headers could not be had (", headers_error_,
+                "); retrying in ", std::to_string(retry_in), " ms (failure ", std::to_string(failures_), " in a row)"});
+    begin_wait(now, retry_in);
 }
 
 // Too large, and no id to step past it by: abandoned, reported, asked again from the same

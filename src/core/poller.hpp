@@ -37,6 +37,11 @@
 
 namespace comet {
 
+struct Header {
+    std::string name;
+    std::string value;
+};
+
 struct PollerConfig {
     // The URLs to poll, in order of preference; at least one. After a failure the next one is
     // tried (round robin); a success stays where it is.
@@ -54,6 +59,23 @@ struct PollerConfig {
     // which already keeps them out of the cache.
     std::string cache_buster;
     Cursor cursor;  // where to start; one that is not well_formed() is ignored
+    // Request headers. `headers` go with every request. With ask_headers, every request first
+    // asks the caller for more (AskHeaders, answered by on_headers or on_headers_failed). With
+    // refresh_headers too (the answer comes from a page's function that can fetch a new
+    // token), a 401 or 403 makes the next ask say `refresh` and go at once, once per run of
+    // failures; a second one in the run, or any without refresh_headers, takes the slow path
+    // like every failure that retrying soon cannot heal.
+    std::vector<Header> headers;
+    bool ask_headers = false;
+    bool refresh_headers = false;
+    bool with_credentials = false;  // cookies and HTTP auth on cross-origin requests
+    // The cursor as Nchan's "last_event_id=<seconds>:<tag>" query parameter instead of
+    // If-None-Match and If-Modified-Since (with a cache buster on every request): a
+    // cross-origin GET without custom headers then needs no CORS preflight.
+    bool cursor_in_query = false;
+    // The page's origin ("http://host:port"), so that a failure without a response from a URL
+    // on another origin can say that the server may not allow this one. Empty: not said.
+    std::string page_origin;
 };
 
 enum class State : uint8_t {
@@ -77,6 +99,9 @@ enum class Event : uint8_t {
     NetworkFailure,    // status 0: refused, reset, DNS, CORS
     TooLarge,          // the response grew past max_response_bytes; its cursor is known
     TooLargeNoCursor,  // ... and it carries no cursor to step past it by
+    Unauthorized,      // 401 or 403 with ask_headers, the first in a run of failures
+    HeadersReady,      // the caller answered AskHeaders
+    HeadersFailed,     // ... or could not
     Deadline,          // the request outlived `timeout`
     RetryDue,          // the retry timer expired
     GoOffline,
@@ -87,11 +112,6 @@ enum class Event : uint8_t {
 };
 const char* name_of(Event event);
 
-struct Header {
-    std::string name;
-    std::string value;
-};
-
 // textStatus values follow jQuery's, as the original's onError received them.
 enum class TextStatus : uint8_t { Error, ParserError };
 const char* name_of(TextStatus status);
@@ -101,7 +121,8 @@ const char* name_of(TextStatus status);
 // line names; the others keep their defaults.
 struct Action {
     enum Kind : uint8_t {
-        StartRequest,  // request_id, method, url, headers
+        StartRequest,  // request_id, method, url, headers, with_credentials
+        AskHeaders,    // request_id, url, refresh: the headers for this request, please
         AbortRequest,  // request_id
         // messages found in the response being handled (their spans point into the body passed
         // to on_response, which the caller keeps alive while it carries the action out), and
@@ -113,11 +134,20 @@ struct Action {
         StateChanged,  // from, to
         UrlChanged,    // index: a failure moved the poll to another of config().urls
     };
+    // Why a Report was made, beyond its status.
+    enum Cause : uint8_t {
+        Response,    // a response or its absence
+        Refreshing,  // a 401/403: asking for fresh headers and retrying at once
+        HeadersFn,   // the caller could not supply the headers (error_thrown says why)
+    };
     Kind kind = AbortRequest;
     uint64_t request_id = 0;
     std::string method;
     std::string url;
     std::vector<Header> headers;
+    bool with_credentials = false;
+    bool refresh = false;
+    Cause cause = Response;
     std::vector<Message> messages;
     Cursor previous;
     Cursor cursor;
@@ -153,6 +183,9 @@ class Poller {
     // it is all in memory.
     bool on_progress(Millis now, uint64_t request_id, const Response& headers_only, uint64_t received,
                      uint64_t announced);
+    // The answer to AskHeaders for request `request_id`: its headers, or why there are none.
+    bool on_headers(Millis now, uint64_t request_id, std::vector<Header> headers);
+    bool on_headers_failed(Millis now, uint64_t request_id, std::string error);
     bool on_timer(Millis now);
     bool go_offline(Millis now);
     bool go_online(Millis now);
@@ -163,8 +196,9 @@ class Poller {
 
     State state() const { return state_; }
     std::optional<Millis> next_deadline() const;
-    // The request in flight, or 0.
+    // The request in flight (or waiting for its headers), or 0.
     uint64_t current_request() const { return in_flight_ ? request_id_ : 0; }
+    bool awaiting_headers() const { return in_flight_ && awaiting_headers_; }
 
     // The actions decided so far, oldest first. An adapter takes them one at a time with
     // take_action(): carrying one out may feed the Poller a new input (a handler that closes
@@ -188,6 +222,8 @@ class Poller {
     bool apply(Millis now, Event event, const Response* response);
     bool too_large(uint64_t received, uint64_t announced) const;
     void send_request(Millis now);
+    void start_request(std::vector<Header> asked);
+    bool sent(uint64_t request_id) const { return in_flight_ && !awaiting_headers_ && request_id == request_id_; }
     void abort_request();
     void begin_wait(Millis now, Millis delay);
     void deliver(Millis now, const Response& response);
@@ -197,6 +233,7 @@ class Poller {
     void fail(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
               const Response* delay_from);
     void fail_oversize(Millis now, const Response& response);
+    void fail_headers(Millis now);
     std::string oversize_sentence() const;
     Event verify(const Response& response);
     void take_cursor();
@@ -205,6 +242,11 @@ class Poller {
     PollerConfig config_;
     State state_ = State::Idle;
     bool in_flight_ = false;
+    bool awaiting_headers_ = false;  // in flight, but not sent: AskHeaders is unanswered
+    bool refreshed_ = false;         // this run of failures already asked for fresh headers
+    bool refresh_next_ = false;      // the next AskHeaders says refresh
+    std::vector<Header> asked_;      // the answer being sent (HeadersReady)
+    std::string headers_error_;      // why there is none (HeadersFailed)
     uint64_t request_id_ = 0;
     Millis request_deadline_ = 0;
     Millis retry_at_ = 0;

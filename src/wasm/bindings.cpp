@@ -15,6 +15,10 @@
 //   _peerWelcome(id, lastModified, etag, state) _peerState(id, state) _peerReport(id)
 //                                   what another tab posted (the shim holds a batch's or an
 //                                   error's data while the call lasts)
+//   _headers(id, requestId, list)  the page's answer to ask(): request headers as "name\nvalue\n"
+//                                   pairs (names and values hold no line break)
+//   _headersFailed(id, requestId, error)
+//                                   ... or why it has none (what its function threw, say)
 //   _findHeader(block, name) -> value, or "\n" when absent (a value never holds a line break)
 //   _openRequests() _heapSize() _heapFree() _liveXhrs()    for leak tests and debugging
 //
@@ -25,7 +29,12 @@
 //                                   five words per message (body.hpp), their JSON values in
 //                                   one array; relay: null, or {previous, cursor} to post it
 //                                   to the other tabs with, first
-//   report(id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body, relay)
+//   report(id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body, relay,
+//          cause)                   cause: "server", "refresh" (a 401/403: fresh headers, retry
+//                                   at once) or "headers" (the page could not supply them)
+//   ask(id, requestId, refresh)     the headers for this request of the poll, please (refresh:
+//                                   after a 401/403); answered by _headers or _headersFailed, at
+//                                   once or later
 //   relayed(id, what)               the other tab's batch or error in hand: "deliver", "drop",
 //                                   "report"
 //   state(id, from, to)             the state the page sees changed
@@ -75,13 +84,17 @@ EM_JS(void, comet_js_batch,
 
 EM_JS(void, comet_js_report,
       (uint32_t id, int status, const char* text_status, const char* error_thrown, const char* detail, double retry_in,
-       const char* status_text, const char* headers, const uint8_t* body, uint32_t body_length, int has_body,
-       int relay),
+       const char* status_text, const char* headers, const uint8_t* body, uint32_t body_length, int has_body, int relay,
+       const char* cause),
       {
           Module['_comet']['report'](id, status, UTF8ToString(text_status), UTF8ToString(error_thrown),
                                      UTF8ToString(detail), retry_in, UTF8ToString(status_text), UTF8ToString(headers),
-                                     has_body ? HEAPU8.subarray(body, body + body_length) : null, !!relay);
+                                     has_body ? HEAPU8.subarray(body, body + body_length) : null, !!relay,
+                                     UTF8ToString(cause));
       });
+
+EM_JS(void, comet_js_ask, (uint32_t id, double request_id, int refresh),
+      { Module['_comet']['ask'](id, request_id, !!refresh); });
 
 EM_JS(void, comet_js_relayed, (uint32_t id, const char* what),
       { Module['_comet']['relayed'](id, UTF8ToString(what)); });
@@ -130,7 +143,14 @@ void report(uint32_t id, const Action& report, const Response* response, bool re
     comet_js_report(id, report.status, name_of(report.text_status), report.error_thrown.c_str(), report.detail.c_str(),
                     static_cast<double>(report.retry_in), status_text.c_str(), headers.c_str(),
                     reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),
-                    described && report.has_body, relay);
+                    described && report.has_body, relay,
+                    report.cause == Action::Refreshing  ? "refresh"
+                    : report.cause == Action::HeadersFn ? "headers"
+                                                        : "server");
+}
+
+void ask_headers(uint32_t id, uint64_t request_id, bool refresh) {
+    comet_js_ask(id, static_cast<double>(request_id), refresh);
 }
 
 void relayed(uint32_t id, const char* what) { comet_js_relayed(id, what); }
@@ -170,6 +190,11 @@ struct OpenOptions {
     bool debug;
     bool shared;  // the option, and the browser has Web Locks and BroadcastChannel
     bool resume;
+    bool withCredentials;
+    bool cursorInQuery;
+    bool askHeaders;         // ask the page for headers before every request
+    bool refreshHeaders;     // ... from a function: a 401/403 asks it for fresh ones
+    std::string pageOrigin;  // location.origin, for what a failure from another origin says
 };
 
 // The live connections. A page has a few, so a vector searched by id does; ids are never
@@ -200,6 +225,11 @@ uint32_t open_connection(OpenOptions options) {
     poll.extraction.type_attr = std::move(options.typeAttr);
     poll.extraction.data_attr = std::move(options.dataAttr);
     poll.cache_buster = std::move(options.cacheBuster);
+    poll.with_credentials = options.withCredentials;
+    poll.cursor_in_query = options.cursorInQuery;
+    poll.ask_headers = options.askHeaders;
+    poll.refresh_headers = options.refreshHeaders;
+    poll.page_origin = std::move(options.pageOrigin);
     comet::TabConfig tab;
     tab.shared = options.shared;
     tab.resume = options.resume;
@@ -274,6 +304,26 @@ void peer_report(uint32_t id) {
     feed(id, [](comet::Tab& tab, comet::Millis now) { return tab.peer_report(now); });
 }
 
+void headers(uint32_t id, double request_id, std::string list) {
+    Connection* connection = find(id);
+    if (!connection) return;
+    std::vector<comet::Header> parsed;
+    for (size_t at = 0; at < list.size();) {
+        size_t name_end = list.find('\n', at);
+        if (name_end == std::string::npos) break;
+        size_t value_end = std::min(list.find('\n', name_end + 1), list.size());
+        parsed.push_back(
+            comet::Header{list.substr(at, name_end - at), list.substr(name_end + 1, value_end - name_end - 1)});
+        at = value_end + 1;
+    }
+    connection->headers_answered(static_cast<uint64_t>(request_id), std::move(parsed));
+}
+
+void headers_failed(uint32_t id, double request_id, std::string error) {
+    if (Connection* connection = find(id))
+        connection->headers_failed(static_cast<uint64_t>(request_id), std::move(error));
+}
+
 std::string find_header(std::string block, std::string name) {
     bool found = false;
     std::string_view value = comet::find_header(block, name, &found);
@@ -315,7 +365,12 @@ EMSCRIPTEN_BINDINGS(jquery_comet) {
         .field("seedLow", &OpenOptions::seedLow)
         .field("debug", &OpenOptions::debug)
         .field("shared", &OpenOptions::shared)
-        .field("resume", &OpenOptions::resume);
+        .field("resume", &OpenOptions::resume)
+        .field("withCredentials", &OpenOptions::withCredentials)
+        .field("cursorInQuery", &OpenOptions::cursorInQuery)
+        .field("askHeaders", &OpenOptions::askHeaders)
+        .field("refreshHeaders", &OpenOptions::refreshHeaders)
+        .field("pageOrigin", &OpenOptions::pageOrigin);
     emscripten::function("_open", &open_connection);
     emscripten::function("_begin", &begin);
     emscripten::function("_close", &close);
@@ -330,6 +385,8 @@ EMSCRIPTEN_BINDINGS(jquery_comet) {
     emscripten::function("_peerWelcome", &peer_welcome);
     emscripten::function("_peerState", &peer_state);
     emscripten::function("_peerReport", &peer_report);
+    emscripten::function("_headers", &headers);
+    emscripten::function("_headersFailed", &headers_failed);
     emscripten::function("_findHeader", &find_header);
     emscripten::function("_openRequests", &open_requests);
     emscripten::function("_heapSize", &heap_size);

@@ -17,6 +17,9 @@ void batch(uint32_t id, std::string_view body, const std::vector<Message>& messa
 // Report an error of this tab's poll (`response`: the one it is about, or null); with `relay`,
 // the other tabs report it too.
 void report(uint32_t id, const Action& report, const Response* response, bool relay);
+// Ask the page for the headers of request `request_id` of this tab's poll (`refresh`: after a
+// 401/403, fresh ones); the answer comes back through _headers or _headersFailed.
+void ask_headers(uint32_t id, uint64_t request_id, bool refresh);
 // The other tab's batch or error that JavaScript is handling: "deliver", "drop" or "report".
 void relayed(uint32_t id, const char* what);
 void state(uint32_t id, State from, State to);

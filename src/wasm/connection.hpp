@@ -29,6 +29,13 @@ class Connection {
     // Carries out what the Tab decided after an input from JavaScript.
     void run_actions();
     int open_requests() const { return poll_ ? poll_->open_requests() : 0; }
+    // The page's answer to the poll's AskHeaders (ignored once that poll is gone).
+    void headers_answered(uint64_t request_id, std::vector<Header> headers) {
+        if (poll_) poll_->headers_answered(request_id, std::move(headers));
+    }
+    void headers_failed(uint64_t request_id, std::string error) {
+        if (poll_) poll_->headers_failed(request_id, std::move(error));
+    }
 
     // What the poll decided besides I/O (FetchConnection hands it on, in order). `response`
     // is the one a batch's spans point into; alive during the call.

@@ -130,9 +130,12 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
 // One action at a time: carrying one out may call back into this connection (a handler that
 // closes it), and the Poller's queue then holds only what that input decided.
 void FetchConnection::run_actions(const Response* response) {
+    bool outer = !running_;
+    running_ = true;
     while (std::optional<Action> action = poller_.take_action()) {
         switch (action->kind) {
             case Action::StartRequest: start_fetch(*action); break;
+            case Action::AskHeaders: js::ask_headers(id_, action->request_id, action->refresh); break;
             case Action::AbortRequest: abort_fetch(); break;
             case Action::Deliver: owner_.delivered(*action, *response); break;  // only ever answers a response
             case Action::Report: owner_.reported(*action, response); break;
@@ -140,6 +143,7 @@ void FetchConnection::run_actions(const Response* response) {
             case Action::UrlChanged: owner_.url_changed(action->index); break;
         }
     }
+    if (outer) running_ = false;
     arm_timer();
 }
 
@@ -156,6 +160,7 @@ void FetchConnection::start_fetch(const Action& request) {
     attr.onprogress = &FetchConnection::on_fetch_progress;
     attr.userData = this;
     attr.timeoutMSecs = 0;  // the Poller owns timeouts: it also catches a stall after headers
+    attr.withCredentials = request.with_credentials;
     std::vector<const char*> headers;
     headers.reserve(request.headers.size() * 2 + 1);
     for (const Header& header : request.headers) {
@@ -175,6 +180,17 @@ void FetchConnection::start_fetch(const Action& request) {
     // emscripten_fetch copies the URL and headers. Errors it detects up front arrive through
     // onerror synchronously, so fetch_ must name the new fetch before they can.
     fetch_ = emscripten_fetch(&attr, request.url.c_str());
+}
+
+// The page answers either later or at once, from inside js::ask_headers: then the actions
+// still queued behind the AskHeaders may point into the response being handled, and the loop
+// already running carries them out, with it, before the request the answer adds.
+void FetchConnection::headers_answered(uint64_t request_id, std::vector<Header> headers) {
+    if (poller_.on_headers(now_ms(), request_id, std::move(headers)) && !running_) run_actions(nullptr);
+}
+
+void FetchConnection::headers_failed(uint64_t request_id, std::string error) {
+    if (poller_.on_headers_failed(now_ms(), request_id, std::move(error)) && !running_) run_actions(nullptr);
 }
 
 void FetchConnection::abort_fetch() {

@@ -32,6 +32,9 @@ class FetchConnection {
     void go_online();
     void suspend();
     void resume();
+    // The page's answer to an AskHeaders: the headers, or why there are none.
+    void headers_answered(uint64_t request_id, std::vector<Header> headers);
+    void headers_failed(uint64_t request_id, std::string error);
     // How many fetches this connection has open right now: 0 or 1. For leak tests.
     int open_requests() const { return fetch_ ? 1 : 0; }
 
@@ -56,6 +59,7 @@ class FetchConnection {
     Poller poller_;
     emscripten_fetch_t* fetch_ = nullptr;  // the request in flight, owned
     uint64_t fetch_request_id_ = 0;
+    bool running_ = false;       // run_actions is carrying actions out
     bool headers_read_ = false;  // headers_ holds the current fetch's header block
     std::string headers_;
     long timer_id_ = 0;

@@ -75,6 +75,8 @@ std::string describe(const Action& a) {
             for (const Header& h : a.headers) out += ", " + h.name + ": " + h.value;
             return out + ")";
         }
+        case Action::AskHeaders:
+            return "AskHeaders(#" + std::to_string(a.request_id) + (a.refresh ? " refresh" : "") + ")";
         case Action::AbortRequest: return "AbortRequest(#" + std::to_string(a.request_id) + ")";
         case Action::Deliver:
             return "Deliver(" + std::to_string(a.messages.size()) + " messages, " + a.previous.etag + "->" +
@@ -718,13 +720,19 @@ struct FailureRow {
     const char* status_text;
 };
 
-const FailureRow kFailures[] = {
-    {500, "Internal Server Error"}, {403, "Forbidden"}, {0, ""},           {400, "Bad Request"}, {410, "Gone"},
-    {503, "Service Unavailable"},   {302, "Found"},     {404, "Not Found"}};
+const FailureRow kFailures[] = {{500, "Internal Server Error"},
+                                {403, "Forbidden"},
+                                {0, ""},
+                                {400, "Bad Request"},
+                                {410, "Gone"},
+                                {503, "Service Unavailable"},
+                                {302, "Found"},
+                                {404, "Not Found"},
+                                {401, "Unauthorized"}};
 
 // 410 and 503 are what Nchan answers while nginx reloads or restarts and while its Redis comes
 // up: they heal within seconds and take the normal backoff.
-bool slow_path_status(int status) { return status == 400 || status == 403 || status == 404; }
+bool slow_path_status(int status) { return status == 400 || status == 401 || status == 403 || status == 404; }
 
 TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
     for (const FailureRow& row : kFailures) {
@@ -741,7 +749,7 @@ TEST(Poller, FailureReportsAndWaitsThenRetriesWithTheSameCursor) {
         EXPECT_EQ(report.text_status, TextStatus::Error);
         EXPECT_EQ(report.status, row.status);
         EXPECT_EQ(report.error_thrown, row.status_text);
-        // 400, 403 and 404 take the slow path; everything else the first backoff step.
+        // 400, 401, 403 and 404 take the slow path; everything else the first backoff step.
         if (slow_path_status(row.status)) {
             EXPECT_TRUE(is_slow_delay(report.retry_in));
         } else {
@@ -2021,6 +2029,7 @@ bool feed(Poller& poller, Input input, uint64_t id, Millis at) {
 char action_letter(const Action& action) {
     switch (action.kind) {
         case Action::StartRequest: return 'R';
+        case Action::AskHeaders: return 'H';
         case Action::AbortRequest: return 'A';
         case Action::Deliver: return 'D';
         case Action::Report: return 'E';
