@@ -23,6 +23,34 @@ declare global {
         /** `"error"`: an HTTP or network failure; `"parsererror"`: a body declared as JSON that does not parse. */
         type TextStatus = 'error' | 'parsererror';
 
+        /** Request headers: names and values (numbers are turned into strings; null or undefined leaves one out). */
+        type Headers = Record<string, string | number | null | undefined>;
+
+        /** What a `headers` function is called with before every poll. */
+        interface HeadersInfo {
+            /** The absolute URL about to be polled. */
+            url: string;
+            /**
+             * true after the server refused the last poll with 401 or 403: return fresh credentials (the poll
+             * goes at once, once per run of failures; a second refusal takes the slow path).
+             */
+            refresh: boolean;
+        }
+
+        /** Anything with a `then`: a native promise, or jQuery's `$.get(...)`/`$.Deferred().promise()`. */
+        interface Thenable<T> {
+            then(resolve: (value: T) => unknown, reject: (reason: unknown) => unknown): unknown;
+        }
+
+        type HeadersFunction = (this: Connection, info: HeadersInfo) => Headers | null | undefined | Thenable<Headers | null | undefined>;
+
+        /**
+         * Why comet.error fired: `"server"` (a response, or none: refused, reset, cut, blocked); `"refresh"` (a 401/403:
+         * asking the `headers` function for fresh credentials and polling again at once); `"headers"` (the `headers`
+         * function threw, rejected, or gave something that is not headers); `"module"` (the WebAssembly module could not start).
+         */
+        type ErrorCause = 'server' | 'refresh' | 'headers' | 'module';
+
         interface Options {
             /** ms a long poll may stay open before it is aborted and sent again (not an error); 0: never. Default 60000. */
             timeout?: number;
@@ -30,7 +58,7 @@ declare global {
              * Called for every failure that is not a timeout, before `comet.error`. `errorThrown` is
              * the status text for `"error"` and a `SyntaxError` for `"parsererror"`. `this` is the connection.
              */
-            onError?: ((this: Connection, xhr: XhrLike, textStatus: TextStatus, errorThrown: string | SyntaxError) => void) | null;
+            onError?: ((this: Connection, xhr: XhrLike, textStatus: TextStatus, errorThrown: string | SyntaxError | unknown) => void) | null;
             /** HTTP method of the polls. Default 'GET'. */
             requestMethod?: string;
             /** Key of a JSON message that names its type. Default 'type'. */
@@ -53,6 +81,22 @@ declare global {
             shared?: boolean;
             /** Keep the cursor in sessionStorage ('session') or localStorage ('persist') and continue from it after a reload. Default null. */
             resume?: 'session' | 'persist' | null;
+            /**
+             * Request headers for every poll: an object, or a function called before every poll that returns them
+             * or a promise of them (a poll waits for them). `$.ajaxSettings.headers` (`$.ajaxSetup`), read before
+             * each poll, are the defaults under them. A function that throws or rejects is reported (comet.error,
+             * cause "headers") and asked again after the backoff. Cookie, Host, If-None-Match and other names the
+             * browser or the cursor owns are refused. Default null.
+             */
+            headers?: Headers | HeadersFunction | null;
+            /** Send cookies and HTTP auth with cross-origin polls. Default null: `$.ajaxSettings.xhrFields.withCredentials` at connect(), else false. */
+            withCredentials?: boolean | null;
+            /**
+             * Send the cursor as Nchan's `last_event_id=<seconds>:<tag>` query parameter instead of If-None-Match and
+             * If-Modified-Since, so that a cross-origin poll without custom headers needs no CORS preflight. Nchan only.
+             * Default false.
+             */
+            cursorInQuery?: boolean;
         }
 
         /** The options after merging over $.comet.defaults and checking. */
@@ -68,6 +112,9 @@ declare global {
             debug: boolean;
             shared: boolean;
             resume: 'session' | 'persist' | null;
+            headers: Headers | HeadersFunction | null;
+            withCredentials: boolean;
+            cursorInQuery: boolean;
         }
 
         interface Connection {
@@ -123,6 +170,9 @@ declare global {
             message: string;
             /** ms until the next poll. */
             retryIn: number;
+            cause: ErrorCause;
+            /** cause === "refresh": a 401/403 made the connection ask for fresh headers; it polls again at once. */
+            refreshing: boolean;
             xhr: XhrLike;
         }
 

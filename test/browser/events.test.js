@@ -238,6 +238,14 @@ describe('options', () => {
         dataAttr: attempt('/sub/x', { dataAttr: '' }),
         retryDelay: attempt('/sub/x', { retryDelay: 0 }),
         debug: attempt('/sub/x', { debug: 'yes' }),
+        headersType: attempt('/sub/x', { headers: 'Bearer x' }),
+        headersCookie: attempt('/sub/x', { headers: { Cookie: 'a=1' } }),
+        headersCursor: attempt('/sub/x', { headers: { 'if-none-match': '3' } }),
+        headersValue: attempt('/sub/x', { headers: { Authorization: { token: 'x' } } }),
+        headersBreak: attempt('/sub/x', { headers: { 'X-A': 'a\r\nX-B: b' } }),
+        headersName: attempt('/sub/x', { headers: { 'X A': 'a' } }),
+        withCredentials: attempt('/sub/x', { withCredentials: 'yes' }),
+        cursorInQuery: attempt('/sub/x', { cursorInQuery: 1 }),
         options: attempt('/sub/x', 'fast'),
         noUrl: attempt(undefined),
         badUrl: attempt('http://[::1', {}),
@@ -252,6 +260,14 @@ describe('options', () => {
     assert.match(outcomes.dataAttr, /^TypeError: .*"dataAttr"/);
     assert.match(outcomes.retryDelay, /^RangeError: .*"retryDelay"/);
     assert.match(outcomes.debug, /^TypeError: .*"debug" must be true or false/);
+    assert.match(outcomes.headersType, /^TypeError: .*"headers" must be an object of header names and values, a function or null, got "Bearer x"/);
+    assert.match(outcomes.headersCookie, /^TypeError: .*option "headers": header "Cookie" cannot be set by a page: use withCredentials/);
+    assert.match(outcomes.headersCursor, /^TypeError: .*option "headers": header "if-none-match" carries the cursor/);
+    assert.match(outcomes.headersValue, /^TypeError: .*option "headers": header "Authorization" must have a string value/);
+    assert.match(outcomes.headersBreak, /^TypeError: .*option "headers": header "X-A" must have a string value without line breaks/);
+    assert.match(outcomes.headersName, /^TypeError: .*option "headers": header "X A" is not a valid header name/);
+    assert.match(outcomes.withCredentials, /^TypeError: .*"withCredentials" must be true, false or null/);
+    assert.match(outcomes.cursorInQuery, /^TypeError: .*"cursorInQuery" must be true or false/);
     assert.match(outcomes.options, /^TypeError: .*options must be an object/);
     assert.match(outcomes.noUrl, /^TypeError: .*URL/);
     assert.match(outcomes.badUrl, /^TypeError: .*not a valid URL/);

@@ -36,6 +36,22 @@ const everywhere = $.comet.connect(['https://a.example/sub/x', 'https://b.exampl
 const role: false | 'leader' | 'follower' = everywhere.shared;
 console.log(role, everywhere.urls.length, everywhere.options.resume);
 
+// Authentication: a token per poll (fresh after a 401/403), jQuery's promise or a native one.
+const authed = $.comet.connect('https://push.example.com/sub/x', {
+    withCredentials: true,
+    cursorInQuery: true,
+    headers(info) {
+        const url: string = info.url;
+        return $.getJSON('/token', { refresh: info.refresh, url }).then((t: { token: string }) => ({ Authorization: `Bearer ${t.token}` }));
+    },
+});
+$.comet.connect('/x', { headers: () => Promise.resolve({ 'X-Version': 3 }) });
+$.comet.connect('/x', { headers: { Authorization: 'Bearer abc' } });
+$(document).on('comet.error', (event, info: JQueryComet.ErrorInfo) => {
+    const cause: JQueryComet.ErrorCause = info.cause;
+    console.log(cause, info.refreshing, authed.options.withCredentials);
+});
+
 $.comet.defaults.retryDelay = 500;
 $.comet.ready.then((comet) => comet.connections().forEach((c) => c.close()));
 connection.close();
@@ -52,3 +68,7 @@ connection.state = 'open';
 const wrong: JQueryComet.State = 'opened';
 // @ts-expect-error resume is 'session', 'persist' or null
 $.comet.connect('/x', { resume: 'local' });
+// @ts-expect-error header values are strings or numbers
+$.comet.connect('/x', { headers: { Authorization: true } });
+// @ts-expect-error withCredentials is a boolean
+$.comet.connect('/x', { withCredentials: 'yes' });
