@@ -173,8 +173,12 @@ void FetchConnection::start_fetch(const Action& request) {
     headers_read_ = false;
     if (debug_) {
         std::string line = concat({request.method, " ", request.url});
-        for (size_t i = 0; i < request.headers.size(); ++i)
-            line += concat({i ? ", " : " (", request.headers[i].name, ": ", request.headers[i].value});
+        // The cursor's values; not the page's own, which may be credentials.
+        for (size_t i = 0; i < request.headers.size(); ++i) {
+            const Header& header = request.headers[i];
+            bool cursor = iequals(header.name, "If-None-Match") || iequals(header.name, "If-Modified-Since");
+            line += concat({i ? ", " : " (", header.name, ": ", cursor ? std::string_view(header.value) : "(hidden)"});
+        }
         js::log(id_, false, request.headers.empty() ? line : line + ")");
     }
     // emscripten_fetch copies the URL and headers. Errors it detects up front arrive through

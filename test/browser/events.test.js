@@ -284,7 +284,7 @@ describe('options', () => {
     await page.evaluate((url) => {
       window.got = [];
       $(document).bind('hello.comet', (event, data) => window.got.push(data));
-      $.comet.connect(url, { debug: true });
+      $.comet.connect(url, { debug: true, headers: { Authorization: 'Bearer secret-token' } });
       $.comet.connect('/no-such-location', { debug: true, retryDelay: 60000, maxRetryDelay: 60000 });
       $.comet.connect(url);  // not in debug: logs nothing
     }, `/sub/${name}`);
@@ -297,11 +297,13 @@ describe('options', () => {
     const pattern = url.replace(/[.?]/g, '\\$&');
     const mine = lines.filter((line) => line.includes(url));
     assert.equal(mine[0], `log jquery.comet: ${url}: idle -> connecting`);
-    assert.match(mine[1], new RegExp(`^log jquery\\.comet: GET ${pattern}\\?_=[\\w-]+$`), 'the first poll, with its cache buster');
+    assert.match(mine[1], new RegExp(`^log jquery\\.comet: GET ${pattern}\\?_=[\\w-]+ \\(Authorization: \\(hidden\\)\\)$`),
+      'the first poll, with its cache buster; the header\'s name, not its value');
     assert.ok(mine.includes(`log jquery.comet: ${url}: HTTP 200, ${message.length} bytes`), mine.join('\n'));
     assert.ok(mine.includes(`log jquery.comet: ${url}: connecting -> open`), mine.join('\n'));
-    assert.ok(mine.some((line) => new RegExp(`^log jquery\\.comet: GET ${pattern} \\(If-None-Match: .+, If-Modified-Since: .+\\)$`).test(line)),
+    assert.ok(mine.some((line) => new RegExp(`^log jquery\\.comet: GET ${pattern} \\(Authorization: \\(hidden\\), If-None-Match: .+, If-Modified-Since: .+\\)$`).test(line)),
       'the next poll carries the cursor');
+    assert.ok(!lines.some((line) => line.includes('secret-token')), 'a credential never reaches the console');
     assert.ok(mine.includes(`log jquery.comet: ${url}: open -> closed`), mine.join('\n'));
     assert.ok(lines.some((line) => /^warning jquery\.comet: GET \S+\/no-such-location failed with HTTP 404 Not Found; retrying in \d+ ms/.test(line)), lines.join('\n'));
     assert.equal(lines.filter((line) => line.includes('connecting -> open')).length, 1, 'only the debug connection logs');
