@@ -8,12 +8,15 @@
 // Invariants: the cursor is always empty or a whole message id; a response is delivered only
 // when check_framing calls it whole and its id is whole or absent; a response that is not
 // delivered leaves the cursor as it was; whatever happens, the Poller ends Open (delivered or
-// skipped) or Waiting (reported), never anything else.
+// skipped) or Waiting (reported), never anything else. With the cursor in the query, the next
+// request's URL holds only URL-safe bytes and gives back the cursor's tag exactly, whatever
+// bytes the Etag had.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_check.hpp"
 #include "integrity.hpp"
@@ -21,8 +24,44 @@
 
 namespace {
 
-void feed(std::string_view headers, std::string_view body, int status, const comet::Cursor& start) {
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The next request's URL: printable, no space, and its last_event_id decodes to the cursor.
+void check_query(const comet::Poller& poller, const std::vector<comet::Action>& actions) {
+    for (const comet::Action& action : actions) {
+        if (action.kind != comet::Action::StartRequest) continue;
+        for (char c : action.url) CHECK(c > ' ' && c < 127);
+        CHECK(action.headers.empty());
+        const comet::Cursor& cursor = poller.cursor();
+        size_t at = action.url.find("last_event_id=");
+        CHECK((at == std::string::npos) == cursor.empty());
+        if (cursor.empty()) continue;
+        size_t colon = action.url.find("%3A", at);
+        CHECK(colon != std::string::npos);
+        std::string tag;
+        size_t i = colon + 3;
+        for (; i < action.url.size() && action.url[i] != '&'; ++i) {
+            if (action.url[i] != '%') {
+                tag += action.url[i];
+                continue;
+            }
+            CHECK(i + 2 < action.url.size());
+            int high = hex_value(action.url[i + 1]), low = hex_value(action.url[i + 2]);
+            CHECK(high >= 0 && low >= 0);
+            tag += static_cast<char>(high * 16 + low);
+            i += 2;
+        }
+        CHECK(tag == cursor.etag);
+    }
+}
+
+void feed(std::string_view headers, std::string_view body, int status, const comet::Cursor& start, bool in_query) {
     comet::PollerConfig config;
+    config.cursor_in_query = in_query;
     config.urls = {"http://127.0.0.1/sub/x"};
     config.max_response_bytes = 4096;
     config.cursor = start;
@@ -57,6 +96,7 @@ void feed(std::string_view headers, std::string_view body, int status, const com
     bool moved = after.last_modified != before.last_modified || after.etag != before.etag;
     if (moved) CHECK(status == 200 && whole && id == comet::CursorCheck::Valid);
     CHECK(poller.state() == comet::State::Open || poller.state() == comet::State::Waiting);
+    if (in_query) check_query(poller, poller.actions());
 }
 
 }  // namespace
@@ -75,8 +115,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const comet::Cursor none;
     const comet::Cursor held{"Mon, 30 Nov 2026 10:00:00 GMT", "4"};
     for (int status : {200, 20}) {
-        feed(headers, body, status, none);
-        feed(headers, body, status, held);
+        for (bool in_query : {false, true}) {
+            feed(headers, body, status, none, in_query);
+            feed(headers, body, status, held, in_query);
+        }
     }
     return 0;
 }
