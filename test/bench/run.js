@@ -2,7 +2,8 @@
 // `npm run bench`: this client against NchanSubscriber, the original plugin's $.ajax loop
 // ("classic") and a bare XHR loop ("limit"), in one headless Chromium against real nginx +
 // Nchan on 127.0.0.1. Contenders are interleaved within each repetition; the table shows
-// medians and ratios, and the JSON goes to test/artifacts/bench.json.
+// medians and ratios (and, for this client, the preflights a page on another origin costs),
+// and the JSON goes to test/artifacts/bench.json.
 //
 //   npm run bench                 the full run
 //   node test/bench/run.js --tiny  a seconds-long smoke run (npm test uses it; no timing asserted)
@@ -13,6 +14,7 @@ const { setup, ROOT } = require('../../tools/setup.js');
 const { startNchan } = require('../env/nchan.js');
 const { launchBrowser } = require('../browser/support.js');
 const { keepAlivePublisher: publisher } = require('../env/publisher.js');
+const { startAuthorizer } = require('../env/authorizer.js');
 
 const TINY = process.argv.includes('--tiny');
 const option = (name, fallback) => {
@@ -21,9 +23,9 @@ const option = (name, fallback) => {
 };
 // --messages=N and --reps=N shrink the full run (the plain scenarios cost one XHR round trip
 // per message, several milliseconds each in headless Chromium).
-const SIZE = TINY ? { burst: 200, backlog: 200, steadyRate: 100, steadySeconds: 1, memory: 2000, reps: 1 }
+const SIZE = TINY ? { burst: 200, backlog: 200, steadyRate: 100, steadySeconds: 1, memory: 2000, crossOrigin: 50, reps: 1 }
   : { burst: option('messages', 10000), backlog: option('messages', 10000), steadyRate: 200, steadySeconds: 10,
-      memory: 100000, reps: option('reps', 3) };
+      memory: 100000, crossOrigin: 200, reps: option('reps', 3) };
 const CONTENDERS = ['comet', 'nchan', 'classic', 'limit'];
 let channelCount = 0;
 
@@ -154,6 +156,40 @@ async function steady(env, client) {
   return { p50: percentile(state.latencies, 0.5), p99: percentile(state.latencies, 0.99), lost: result.lost, duplicated: result.duplicated };
 }
 
+// Scenario 5 (this client only): the page on one origin, Nchan on another (the second port of
+// test/env/nginx.conf.template). N messages as fast as one publisher can, the cursor in
+// headers (If-None-Match, If-Modified-Since: not CORS-safelisted, so preflighted) or in the
+// query (cursorInQuery); the preflights are the OPTIONS lines in that server's access log.
+// Where the browser may keep preflight answers (Max-Age 600), where it may not (Max-Age 0),
+// and with an Authorization header of the page's own (which is preflighted either way).
+const CROSS_ORIGIN = [
+  ['Max-Age 600', 'sub', false],
+  ['Max-Age 0', 'sub-nocache', false],
+  ['with Authorization', 'auth', true],
+];
+const CURSORS = { 'cursor in headers': {}, cursorInQuery: { cursorInQuery: true } };
+async function crossOrigin(env, location, options) {
+  const page = await openPage(env, 'comet');
+  const name = `cross-${channelCount++}`;
+  await page.evaluate(([url, n, settings]) => window.bench.start(url, n, settings),
+    [`${env.server.corsOrigin}/${location}/${name}`, SIZE.crossOrigin, options]);
+  await waitForSubscriber(env, name);
+  const pub = publisher(env.server.origin);
+  const started = nowMs();
+  for (let i = 0; i < SIZE.crossOrigin; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
+  pub.close();
+  await waitForCount(page, SIZE.crossOrigin);
+  // The poll after the last message waits: its preflight, if any, is in the log.
+  await waitForSubscriber(env, name);
+  const state = await page.evaluate((n) => window.bench.state(n), SIZE.crossOrigin);
+  await page.close();
+  const lines = env.server.accessLog().filter((line) => line.split(' ')[1] === `/${location}/${name}`);
+  const result = outcome(state, SIZE.crossOrigin, state.doneAt - started);
+  result.preflights = lines.filter((line) => line.startsWith('OPTIONS ')).length;
+  result.polls = lines.filter((line) => line.startsWith('GET ') && line.endsWith(' 200')).length + 1;
+  return result;
+}
+
 function gzipSize(file) {
   return zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 }
@@ -234,7 +270,9 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${
 async function main() {
   setup();
   const env = {};
-  env.server = await startNchan();
+  const authorizer = await startAuthorizer();
+  const bearer = { Authorization: `Bearer ${authorizer.token('bench')}` };
+  env.server = await startNchan({ authorizer });
   env.browser = await launchBrowser();
   env.context = await env.browser.newContext();
   const results = { size: SIZE, runs: {} };
@@ -255,11 +293,18 @@ async function main() {
         record('backlog multipart', client, await backlog(env, client, 'multi'));
         record('steady', client, await steady(env, client));
       }
+      process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: comet cross-origin\n`);
+      for (const [label, location, auth] of CROSS_ORIGIN) {
+        for (const [cursor, options] of Object.entries(CURSORS)) {
+          record(`cross-origin ${label}`, cursor, await crossOrigin(env, location, auth ? { ...options, headers: bearer } : options));
+        }
+      }
     }
     results.cost = await cost(env);
   } finally {
     await env.browser.close();
     await env.server.stop();
+    await authorizer.stop();
   }
 
   // The table.
@@ -307,6 +352,23 @@ async function main() {
   const { bytes, ready, memory } = results.cost;
   lines.push(`${pad('gzip bytes', 20)}${CONTENDERS.map((c) => pad(bytes[c], 26)).join('')}`);
   lines.push(`${pad('ready (median)', 20)}${CONTENDERS.map((c) => pad(fmt(ready[c]), 26)).join('')}`);
+  lines.push('');
+  // Cross-origin (this client): preflights per variant, with the polls and the time the
+  // messages took (medians over the repetitions).
+  summary.crossOrigin = {};
+  lines.push(`${pad(`cross-origin preflights, ${SIZE.crossOrigin} msgs`, 38)}${Object.keys(CURSORS).map((c) => pad(c, 36)).join('')}`);
+  for (const [label] of CROSS_ORIGIN) {
+    const key = `cross-origin ${label}`;
+    summary.crossOrigin[label] = {};
+    const cells = Object.keys(CURSORS).map((cursor) => {
+      const runs = results.runs[key][cursor];
+      const cell = { preflights: median(runs.map((r) => r.preflights)), polls: median(runs.map((r) => r.polls)),
+        ms: median(runs.map((r) => r.ms)), lost: Math.max(...runs.map((r) => r.lost)) };
+      summary.crossOrigin[label][cursor] = cell;
+      return `${cell.preflights} in ${cell.polls} polls, ${fmt(cell.ms)}${cell.lost ? ` LOST ${cell.lost}` : ''}`;
+    });
+    lines.push(`${pad(`  ${label}`, 38)}${cells.map((c) => pad(c, 36)).join('')}`);
+  }
   lines.push('');
   const s = summary;
   const quotient = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);

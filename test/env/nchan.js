@@ -71,16 +71,24 @@ async function waitForStore(origin, timeoutMs) {
   }
 }
 
-// Returns { port, origin, prefix, stop(signal), reload(), publish(), channelInfo(), ready(), log() }.
+// Returns { port, origin, corsPort, corsOrigin, prefix, stop(signal), reload(), publish(),
+// channelInfo(), ready(), log(), accessLog() }.
 // options.template replaces nginx.conf.template (same placeholders); options.redis
 // ("redis://host:port") keeps channels in that Redis instead of nginx's shared memory, and the
 // promise waits until Nchan is connected to it, unless options.waitForStore is false (then
-// ready() waits for it).
+// ready() waits for it). options.authorizer (test/env/authorizer.js, or any { address }) is
+// what the authorized locations ask; without it they answer 502. options.corsPort: the
+// cross-origin server's port (a free one unless told).
 async function startNchan(options = {}) {
   const port = options.port || await freePort();
+  const corsPort = options.corsPort || await freePort();
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'comet-nginx-'));
   const template = options.template || fs.readFileSync(path.join(__dirname, 'nginx.conf.template'), 'utf8');
+  // proxy_pass http://{{AUTHORIZER}}/path: a host:port, or a socket that no one listens on.
+  const authorizer = options.authorizer ? options.authorizer.address : `unix:${path.join(prefix, 'no-authorizer.sock')}:`;
   const config = template.replace(/\{\{PORT\}\}/g, String(port))
+    .replace(/\{\{CORS_PORT\}\}/g, String(corsPort))
+    .replace(/\{\{AUTHORIZER\}\}/g, authorizer)
     .replace(/\{\{PREFIX\}\}/g, prefix)
     .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
     // Started as root, nginx would run its worker as nobody, which cannot read a checkout in
@@ -107,6 +115,7 @@ async function startNchan(options = {}) {
   child.once('exit', () => process.removeListener('exit', killOnExit));
   try {
     await waitForPort(port, child, 10000);
+    if (config.includes(`127.0.0.1:${corsPort};`)) await waitForPort(corsPort, child, 10000);
   } catch (error) {
     killAll();
     const log = fs.existsSync(path.join(prefix, 'error.log')) ? fs.readFileSync(path.join(prefix, 'error.log'), 'utf8') : '';
@@ -185,9 +194,17 @@ async function startNchan(options = {}) {
     }
   }
 
+  // The cross-origin server's access log, one "METHOD /uri status" line per request (written
+  // when the request ends: a long poll's line once it is answered).
+  function accessLog() {
+    const file = path.join(prefix, 'cors-access.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
   return {
-    port, origin, prefix, child, publish, channelInfo, stop, reload, ready,
+    port, origin, corsPort, corsOrigin: `http://127.0.0.1:${corsPort}`, prefix, child, publish, channelInfo, stop, reload, ready,
     log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
+    accessLog,
   };
 }
 

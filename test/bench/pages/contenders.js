@@ -1,6 +1,6 @@
 // The four contenders of `npm run bench`, each doing the same work per message: decode the
 // JSON, then one handler call that records the message's id (and, for the steady stream,
-// its latency). bench.start(url) connects; bench.state() reports what arrived.
+// its latency). bench.start(url, count, options) connects; bench.state() reports what arrived.
 (function () {
   'use strict';
   var ids = [];
@@ -88,9 +88,10 @@
     subscriber.start();
   }
 
-  function comet(url) {
+  // `options`: $.comet.connect's (the cross-origin scenario's cursorInQuery and headers).
+  function comet(url, options) {
     $(document).bind('comet.message', function (event, data) { record(data); });
-    $.comet.connect(url);
+    $.comet.connect(url, options);
   }
 
   var contenders = { classic: classic, limit: limit, nchan: nchan, comet: comet };
@@ -98,10 +99,10 @@
   window.bench = {
     ready: window.jQuery && jQuery.comet ? jQuery.comet.ready.then(function () { return performance.now(); })
                                          : Promise.resolve(performance.now()),
-    start: function (url, count) {
+    start: function (url, count, options) {
       expected = count;
       this.startedAt = now();
-      contenders[window.benchClient](url);
+      contenders[window.benchClient](url, options);
     },
     // `count`: how many were published, to name the first few that are missing.
     state: function (count) {
