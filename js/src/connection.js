@@ -37,14 +37,17 @@ function pageOrigin() {
   return origin && origin !== 'null' ? origin : '';
 }
 
-// What a headers function threw or rejected with, in a sentence.
-function describeError(error) {
-  if (error instanceof Error) return String(error);
-  // A jqXHR, from $.get(...) that failed.
-  if (error && typeof error === 'object' && 'status' in error && 'statusText' in error) {
-    return 'HTTP ' + error.status + ' ' + error.statusText;
-  }
-  return 'rejected with ' + describeValue(error);
+// What a headers function threw, rejected with or returned, as the end of the core's "GET
+// <url> was not sent: ...".
+function describeError(error, how) {
+  // Headers that are not headers: headerText's own sentence.
+  if (how === 'returned') return String(error.message).replace(PREFIX, '');
+  var what = error instanceof Error ? String(error)
+    // A jqXHR, from $.get(...) that failed.
+    : error && typeof error === 'object' && 'status' in error && 'statusText' in error
+      ? 'HTTP ' + error.status + ' ' + error.statusText : describeValue(error);
+  return how === 'threw' ? 'the headers function threw ' + what
+    : 'the headers function\'s promise was rejected with ' + what;
 }
 
 Connection.prototype.close = function () {
@@ -202,11 +205,11 @@ Connection.prototype._onAsk = function (requestId, refresh) {
   var option = this.options.headers;
   var asFunction = typeof option === 'function';
   var settled = false;
-  function fail(error) {
+  function fail(error, how) {
     if (settled || self._id !== id) return;
     settled = true;
     self._headersError = error;
-    wasm._headersFailed(id, requestId, describeError(error));
+    wasm._headersFailed(id, requestId, describeError(error, how));
   }
   function answer(own) {
     if (settled || self._id !== id) return;
@@ -216,7 +219,7 @@ Connection.prototype._onAsk = function (requestId, refresh) {
       text = headerText(own, asFunction ? 'the headers function' : 'option "headers"', ajax && ajax.headers,
                         '$.ajaxSettings.headers');
     } catch (error) {
-      fail(error);
+      fail(error, 'returned');
       return;
     }
     settled = true;
@@ -230,16 +233,14 @@ Connection.prototype._onAsk = function (requestId, refresh) {
   try {
     result = option.call(this, { url: this.url, refresh: refresh });
   } catch (error) {
-    fail(error);
+    fail(error, 'threw');
     return;
   }
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
     try {
-      result.then(answer, function (reason) {
-        fail(reason === undefined ? new Error('the headers function\'s promise was rejected') : reason);
-      });
+      result.then(answer, function (reason) { fail(reason, 'rejected'); });
     } catch (error) {
-      fail(error);
+      fail(error, 'threw');
     }
   } else {
     answer(result);

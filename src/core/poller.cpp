@@ -317,7 +317,8 @@ bool Poller::on_timer(Millis now) {
     if (in_flight_ && config_.timeout > 0 && now >= request_deadline_) {
         // Headers that never come fail like a function that threw: reported, backed off.
         if (awaiting_headers_) {
-            headers_error_ = concat({"no answer within the timeout (", std::to_string(config_.timeout), " ms)"});
+            headers_error_ =
+                concat({"its headers did not arrive within the timeout (", std::to_string(config_.timeout), " ms)"});
             return apply(now, Event::HeadersFailed, nullptr);
         }
         return apply(now, Event::Deadline, nullptr);
@@ -564,9 +565,8 @@ void Poller::fail_headers(Millis now) {
     Action& failure = report(0, headers_error_, false, false);
     failure.cause = Action::HeadersFn;
     failure.retry_in = retry_in;
-    failure.detail =
-        concat({config_.method, " ", url(), ": the request headers could not be had (", headers_error_,
-                "); retrying in ", std::to_string(retry_in), " ms (failure ", std::to_string(failures_), " in a row)"});
+    failure.detail = concat({config_.method, " ", url(), " was not sent: ", headers_error_, "; retrying in ",
+                             std::to_string(retry_in), " ms (failure ", std::to_string(failures_), " in a row)"});
     begin_wait(now, retry_in);
 }
 

@@ -185,6 +185,7 @@ class Poller {
                      uint64_t announced);
     // The answer to AskHeaders for request `request_id`: its headers, or why there are none.
     bool on_headers(Millis now, uint64_t request_id, std::vector<Header> headers);
+    // `error` completes "GET <url> was not sent: ..." ("the headers function threw Error: x").
     bool on_headers_failed(Millis now, uint64_t request_id, std::string error);
     bool on_timer(Millis now);
     bool go_offline(Millis now);

@@ -195,6 +195,13 @@ for (const engine of engines()) {
     // ceilings 40, 80, 160, 320, 640 ms, full jitter down to a tenth); no poll leaves before
     // its headers are known.
     const FAILURES = ['throws', 'rejects (a Promise)', 'rejects (a jQuery Deferred)', 'returns a string'];
+    // How each failure reads in comet.error's message: "GET <url> was not sent: <this>; retrying ...".
+    const EXPECTED_SENTENCE = {
+      throws: 'the headers function threw Error: token service down',
+      'rejects (a Promise)': 'the headers function\'s promise was rejected with Error: token service down',
+      'rejects (a jQuery Deferred)': 'the headers function\'s promise was rejected with Error: token service down',
+      'returns a string': 'the headers function must be an object of header names and values, got "Bearer not-an-object"',
+    };
     for (const how of FAILURES) {
       it(`a headers function that ${how} is reported each time and retried with backoff, then the stream flows`, async (t) => {
         const name = channel('fails');
@@ -230,6 +237,7 @@ for (const engine of engines()) {
           assert.equal(report.status, 0);
           assert.equal(report.textStatus, 'error');
           assert.match(report.message, /headers/);
+          assert.ok(report.message.includes(`/auth/${name} was not sent: ${EXPECTED_SENTENCE[how]}; retrying in`), report.message);
           assert.ok(!report.refreshing);
           if (how !== 'returns a string') {
             assert.equal(report.thrown, 'token service down', 'errorThrown is what was thrown or rejected');

@@ -228,7 +228,8 @@ TEST(Headers, AFailingCallerIsReportedAndBackedOffAtTheSameUrl) {
     for (uint32_t failure = 1; failure <= 4; ++failure) {
         Action ask = take(poller, Action::AskHeaders);
         EXPECT_FALSE(ask.refresh);
-        ASSERT_TRUE(poller.on_headers_failed(now, ask.request_id, "TypeError: token is undefined"));
+        ASSERT_TRUE(
+            poller.on_headers_failed(now, ask.request_id, "the headers function threw TypeError: x is undefined"));
         EXPECT_STATE(poller, State::Waiting);
         take(poller, Action::StateChanged);
         Action report = take(poller, Action::Report);
@@ -236,8 +237,10 @@ TEST(Headers, AFailingCallerIsReportedAndBackedOffAtTheSameUrl) {
         EXPECT_EQ(report.cause, Action::HeadersFn);
         EXPECT_EQ(report.status, 0);
         EXPECT_FALSE(report.has_response);
-        EXPECT_EQ(report.error_thrown, "TypeError: token is undefined");
-        EXPECT_NE(report.detail.find("headers could not be had (TypeError: token is undefined)"), npos)
+        EXPECT_EQ(report.error_thrown, "the headers function threw TypeError: x is undefined");
+        EXPECT_NE(report.detail.find(std::string(kUrl) + " was not sent: the headers function threw TypeError: x is "
+                                                         "undefined; retrying in "),
+                  npos)
             << report.detail;
         EXPECT_NE(report.detail.find("retrying in " + std::to_string(report.retry_in) + " ms"), npos);
         EXPECT_NE(report.detail.find("failure " + std::to_string(failure) + " in a row"), npos) << report.detail;
@@ -271,7 +274,9 @@ TEST(Headers, AnAskNeverAnsweredFailsAtTheTimeout) {
     Action report = take(poller, Action::Report);
     EXPECT_NO_ACTIONS(poller) << "nothing was sent, so nothing is aborted";
     EXPECT_EQ(report.cause, Action::HeadersFn);
-    EXPECT_NE(report.detail.find("no answer within the timeout (30000 ms)"), npos) << report.detail;
+    EXPECT_NE(report.detail.find("was not sent: its headers did not arrive within the timeout (30000 ms); retrying"),
+              npos)
+        << report.detail;
     // The late answer is refused.
     EXPECT_FALSE(poller.on_headers(kTimeout + 1, ask.request_id, token("late")));
     EXPECT_NO_ACTIONS(poller);
