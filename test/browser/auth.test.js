@@ -7,6 +7,8 @@
 // function that fails, a stale token: reported, retried at a pace, never in a hot loop.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, engines,
   launchBrowser } = require('./support.js');
 const { startNchan } = require('../env/nchan.js');
@@ -131,6 +133,38 @@ for (const engine of engines()) {
       assert.equal(r.headerCalls.length, seen.length, `${r.headerCalls.length} header calls for ${seen.length} polls`);
       t.diagnostic(`${engine}: 15 messages across 2 rotations in ${seen.length} polls; statuses ${statuses.join(' ')}; ` +
         `onError called ${r.errors.length} times; the refresh's message: ${r.reports[0].message}`);
+      assertNoPageErrors(page);
+      await page.context().close();
+    });
+
+    it("runs the README's token example as written: a token rotated mid-stream costs one refresh and no message", async () => {
+      const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+      const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('info.refresh'));
+      assert.ok(example, 'README has the headers example');
+      const name = channel('readme');
+      const user = `erin-${name}`;
+      authorizer.token(user);
+      const page = await env.harness('3');
+      // The example's /token endpoint: the user's current token, as JSON.
+      let tokenFetches = 0;
+      await page.route('**/token', (route) => {
+        tokenFetches += 1;
+        return route.fulfill({ contentType: 'application/json', body: JSON.stringify({ token: authorizer.token(user) }) });
+      });
+      await record(page);
+      await recordAuth(page);
+      await page.evaluate((code) => { new Function(code)(); },
+        example.replace('https://push.example.com/activity?channel=tweets', `/auth/${name}`));
+      await waitForSubscribers(env.server, name, 1);
+      await publishRange(env, name, 0, 3);
+      await waitFor(page, () => window.seen.length === 3);
+      authorizer.rotate(user);
+      await publishRange(env, name, 3, 6);
+      await waitFor(page, () => window.seen.length === 6);
+      const r = await result(page);
+      assert.deepEqual(r.data, [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(r.reports.map((e) => [e.status, e.refreshing]), [[401, true]]);
+      assert.equal(tokenFetches, 2, 'a token at the start and one after the rotation, not one per poll');
       assertNoPageErrors(page);
       await page.context().close();
     });
