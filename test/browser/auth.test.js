@@ -9,10 +9,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, engines,
-  launchBrowser } = require('./support.js');
-const { startNchan } = require('../env/nchan.js');
-const { startAuthorizer } = require('../env/authorizer.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, engines } = require('./support.js');
 
 // How long the tests watch for polls that should not come (a hot loop would show up within
 // milliseconds; the slow path waits at least 15 s).
@@ -80,16 +77,13 @@ async function waitForAuthorizations(authorizer, name, count, timeout = 5000) {
 
 for (const engine of engines()) {
   describe(`${engine}: authorized subscribers`, () => {
-    const env = fixture({ engine });
+    const env = fixture({ engine, authorizer: true });
     let authorizer;
     before(async () => {
-      authorizer = await startAuthorizer();
-      [env.server, env.browser] = await Promise.all([startNchan({ authorizer }), launchBrowser(engine)]);
+      await env.start();
+      authorizer = env.authorizer;
     });
-    after(async () => {
-      await env.stop();
-      await authorizer.stop();
-    });
+    after(env.stop);
 
     it('a token rotated mid-stream (twice) costs one refresh each: every message once, in order', async (t) => {
       const name = channel('rotate');

@@ -8,9 +8,8 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, engines, launchBrowser } = require('./support.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, engines } = require('./support.js');
 const { startNchan } = require('../env/nchan.js');
-const { startAuthorizer } = require('../env/authorizer.js');
 
 // One exchange, with the answer's headers.
 function exchange(method, url, headers = {}, body = undefined) {
@@ -101,16 +100,13 @@ describe('the cross-origin server and the publisher, as configured (no browser)'
 
 for (const engine of engines()) {
   describe(`${engine}: a page on one origin, Nchan on another`, () => {
-    const env = fixture({ engine });
+    const env = fixture({ engine, authorizer: true });
     let authorizer;
     before(async () => {
-      authorizer = await startAuthorizer();
-      [env.server, env.browser] = await Promise.all([startNchan({ authorizer }), launchBrowser(engine)]);
+      await env.start();
+      authorizer = env.authorizer;
     });
-    after(async () => {
-      await env.stop();
-      await authorizer.stop();
-    });
+    after(env.stop);
 
     // A page with the session cookie of a user the authorizer knows, connected to the
     // cookie-authorized location on the other origin. `setup`: $.ajaxSetup's settings, before

@@ -8,6 +8,7 @@ const { chromium } = require('playwright-core');
 // Playwright 1.65's BiDi backend cannot open a context in Firefox ESR 153: 1.64 can.
 const { firefox } = require('playwright-core-firefox');
 const { startNchan } = require('../env/nchan.js');
+const { startAuthorizer } = require('../env/authorizer.js');
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -35,14 +36,18 @@ function channel(prefix = 'ch') {
   return `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
 }
 
-// Starts the server and the browser (Chromium unless told) once per test file.
-function fixture({ engine = 'chromium' } = {}) {
-  const env = { server: null, browser: null, pages: [], engine };
+// Starts the server and the browser (Chromium unless told) once per test file; with
+// `authorizer`, first the application that the server's authorized locations ask
+// (test/env/authorizer.js), as env.authorizer.
+function fixture({ engine = 'chromium', authorizer = false } = {}) {
+  const env = { server: null, browser: null, authorizer: null, pages: [], engine };
   env.start = async () => {
-    [env.server, env.browser] = await Promise.all([startNchan(), launchBrowser(engine)]);
+    if (authorizer) env.authorizer = await startAuthorizer();
+    [env.server, env.browser] = await Promise.all([startNchan({ authorizer: env.authorizer }), launchBrowser(engine)]);
   };
   env.stop = async () => {
     await Promise.all([env.browser && env.browser.close(), env.server && env.server.stop()]);
+    if (env.authorizer) await env.authorizer.stop();
   };
   // Opens a page and records every uncaught error it produces. `path` is on the server's
   // origin, or a whole URL (a page served through a proxy).
