@@ -170,12 +170,14 @@ std::string_view origin_of(std::string_view url) {
     return url.substr(0, end);
 }
 
-// Percent-encodes all but RFC 3986's unreserved characters.
+// Percent-encodes all but RFC 3986's unreserved characters and the ",[]" of Nchan's compound
+// tags ("0,[1],-"), which browsers send in a query as they are: Nchan reads at most 128 bytes of
+// the value as it stands in the URL (kNchanIdBytes), and each encoded one would cost 3.
 void append_encoded(std::string& out, std::string_view text) {
     static const char kHex[] = "0123456789ABCDEF";
     for (unsigned char c : text) {
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
+            c == '_' || c == '~' || c == ',' || c == '[' || c == ']') {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -186,6 +188,11 @@ void append_encoded(std::string& out, std::string_view text) {
 }
 
 constexpr Millis kMaxRetryAfter = 3600 * 1000;
+
+// Nchan drops a last_event_id longer than this, without a word, and starts the poll from its
+// oldest buffered message (nchan_subscriber_get_msg_id reads it into 128 bytes): about 58
+// multiplexed channels' tags. A longer cursor goes in the headers.
+constexpr size_t kNchanIdBytes = 128;
 
 }  // namespace
 
@@ -437,14 +444,18 @@ void Poller::start_request(std::vector<Header> asked) {
         target += '=';
     };
     // The cursor is whole or empty (read_cursor, the constructor): both parts or neither.
-    bool in_query = config_.cursor_in_query;
-    if (in_query && !cursor_.empty()) {
-        parameter("last_event_id");
-        target += std::to_string(parse_http_date(cursor_.last_modified).value_or(0));
-        target += "%3A";
-        append_encoded(target, cursor_.etag);
+    bool in_query = false;
+    if (config_.cursor_in_query && !cursor_.empty()) {
+        std::string id = std::to_string(parse_http_date(cursor_.last_modified).value_or(0));
+        id += ':';
+        append_encoded(id, cursor_.etag);
+        in_query = id.size() <= kNchanIdBytes;
+        if (in_query) {
+            parameter("last_event_id");
+            target += id;
+        }
     }
-    if ((cursor_.empty() || in_query) && !config_.cache_buster.empty()) {
+    if ((cursor_.empty() || config_.cursor_in_query) && !config_.cache_buster.empty()) {
         parameter("_");
         target += config_.cache_buster;
         target += '-';

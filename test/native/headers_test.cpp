@@ -443,8 +443,8 @@ TEST(Headers, TheCursorInTheQueryReplacesItsHeaders) {
     Action delivered = take(poller, Action::Deliver);
     EXPECT_EQ(delivered.cursor.etag, "0,[0],-");
     Action next = take(poller, Action::StartRequest);
-    EXPECT_EQ(next.url, std::string(kUrl) + "&last_event_id=" + std::to_string(kLastModifiedSeconds) +
-                            "%3A0%2C%5B0%5D%2C-&_=tok-2");
+    EXPECT_EQ(next.url,
+              std::string(kUrl) + "&last_event_id=" + std::to_string(kLastModifiedSeconds) + ":0,[0],-&_=tok-2");
     EXPECT_TRUE(next.headers.empty()) << "no If-None-Match, no If-Modified-Since: no preflight";
 
     // A URL without a query gets one; without a cache buster, only the cursor.
@@ -455,7 +455,51 @@ TEST(Headers, TheCursorInTheQueryReplacesItsHeaders) {
     ASSERT_TRUE(resumed.start(0));
     take(resumed, Action::StateChanged);
     EXPECT_EQ(take(resumed, Action::StartRequest).url,
-              "http://127.0.0.1:8080/sub/news?last_event_id=" + std::to_string(kLastModifiedSeconds) + "%3A7");
+              "http://127.0.0.1:8080/sub/news?last_event_id=" + std::to_string(kLastModifiedSeconds) + ":7");
+}
+
+// Nchan reads at most 128 bytes of last_event_id, as it stands in the URL, and drops a longer
+// one without a word (the poll would start from the oldest buffered message): such a cursor
+// goes in the headers. Anything but unreserved characters and ",[]" is percent-encoded.
+TEST(Headers, ACursorTooLongForNchansQueryGoesInTheHeaders) {
+    PollerConfig config = asking_config();
+    config.ask_headers = false;
+    config.cursor_in_query = true;
+    config.cache_buster = "tok";
+    auto tags = [](int channels) {
+        std::string tag = "[0]";
+        for (int i = 1; i < channels; ++i) tag += ",-";
+        return tag;
+    };
+    // 10 digits, ':', then 2 * channels + 1 bytes: 58 channels make 128.
+    struct Case {
+        std::string etag;
+        bool in_query;
+    };
+    for (const Case& c : {Case{tags(58), true}, Case{tags(59), false}, Case{tags(255), false}, Case{"a b%&\"", true},
+                          Case{std::string(117, 'x'), true}, Case{std::string(118, 'x'), false},
+                          Case{std::string(39, ' '), true}, Case{std::string(40, ' '), false}}) {
+        SCOPED_TRACE(c.etag);
+        config.cursor = Cursor{"Wed, 01 Jan 2025 00:00:00 GMT", c.etag};
+        Poller poller(config);
+        ASSERT_TRUE(poller.start(0));
+        take(poller, Action::StateChanged);
+        Action request = take(poller, Action::StartRequest);
+        size_t at = request.url.find("last_event_id=");
+        EXPECT_EQ(at != npos, c.in_query) << request.url;
+        if (c.in_query) {
+            std::string value = request.url.substr(at + 14, request.url.find('&', at) - at - 14);
+            EXPECT_LE(value.size(), 128u);
+            EXPECT_EQ(header(request, "If-None-Match"), "<absent>");
+            if (c.etag == "a b%&\"") {
+                EXPECT_EQ(value, std::to_string(kLastModifiedSeconds) + ":a%20b%25%26%22");
+            }
+        } else {
+            EXPECT_EQ(header(request, "If-None-Match"), c.etag);
+            EXPECT_EQ(header(request, "If-Modified-Since"), "Wed, 01 Jan 2025 00:00:00 GMT");
+        }
+        EXPECT_NE(request.url.find("_=tok-1"), npos) << "the cache buster either way";
+    }
 }
 
 TEST(Headers, TheCompoundTagTravelsBackExactlyInTheHeaderToo) {
