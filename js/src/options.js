@@ -121,9 +121,9 @@ export function settle($, base, options) {
 var FORBIDDEN = /^(accept-charset|accept-encoding|access-control-request-headers|access-control-request-method|connection|content-length|cookie|cookie2|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|proxy-.*|sec-.*|if-none-match|if-modified-since)$/i;
 var TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-// Headers from `sources` (objects, later ones winning by name, case-insensitively), checked,
-// as the core takes them: "name\nvalue\n" pairs. `labels` name each source in an error.
-// Throws an Error that names the header and where it came from.
+// The headers of `source` over those of `defaults` (objects; a name in both takes source's
+// value, names compared without case), checked, as the core takes them: "name\nvalue" pairs
+// joined by "\n". `label` and `defaultsLabel` name them in an error, which names the header too.
 export function headerText(source, label, defaults, defaultsLabel) {
   var names = {};
   var pairs = [];

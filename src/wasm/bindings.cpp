@@ -15,8 +15,8 @@
 //   _peerWelcome(id, lastModified, etag, state) _peerState(id, state) _peerReport(id)
 //                                   what another tab posted (the shim holds a batch's or an
 //                                   error's data while the call lasts)
-//   _headers(id, requestId, list)  the page's answer to ask(): request headers as "name\nvalue\n"
-//                                   pairs (names and values hold no line break)
+//   _headers(id, requestId, list)  the page's answer to ask(): request headers, "name\nvalue"
+//                                   pairs joined by "\n" (names and values hold no line break)
 //   _headersFailed(id, requestId, error)
 //                                   ... or why it has none (what its function threw, say)
 //   _findHeader(block, name) -> value, or "\n" when absent (a value never holds a line break)
@@ -31,7 +31,8 @@
 //                                   to the other tabs with, first
 //   report(id, status, textStatus, errorThrown, detail, retryIn, statusText, headers, body, relay,
 //          cause)                   cause: "server", "refresh" (a 401/403: fresh headers, retry
-//                                   at once) or "headers" (the page could not supply them)
+//                                   at once) or "headers" (the page could not supply them; the
+//                                   shim keeps what its function threw, for onError)
 //   ask(id, requestId, refresh)     the headers for this request of the poll, please (refresh:
 //                                   after a 401/403); answered by _headers or _headersFailed, at
 //                                   once or later
