@@ -221,7 +221,7 @@ for (const engine of engines()) {
       assert.equal(m.queryAuth.preflights, N + 1);
     });
 
-    it('cursorInQuery: the cursor travels as last_event_id=<seconds>:<etag> (URL-encoded) with a cache buster, no conditional headers', async (t) => {
+    it('cursorInQuery: the cursor travels as last_event_id=<seconds>:<etag> with a cache buster, no conditional headers', async (t) => {
       const name = channel('query');
       const page = await env.harness('3');
       await record(page);
@@ -252,7 +252,8 @@ for (const engine of engines()) {
         // The answer to poll i names the cursor of poll i + 1.
         const seconds = Date.parse(answer.lastModified) / 1000;
         assert.equal(query[i + 1].get('last_event_id'), `${seconds}:${answer.etag}`);
-        assert.ok(polls[i + 1].url.includes(`last_event_id=${seconds}%3A${answer.etag}`), polls[i + 1].url);
+        // As sent: Nchan reads at most 128 bytes of it as it stands, so nothing is encoded that need not be.
+        assert.ok(polls[i + 1].url.includes(`last_event_id=${seconds}:${answer.etag}&`), polls[i + 1].url);
       }
       assert.equal(new Set(polls.map((poll) => new URL(poll.url).searchParams.get('_'))).size, 4, 'a cache buster of its own on every poll');
       for (const poll of polls) {
