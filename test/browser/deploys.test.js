@@ -7,31 +7,13 @@
 // (the server holds its poll), and checks every message once, in order.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { fixture, waitFor, channel, sleep, assertNoPageErrors } = require('./support.js');
+const { fixture, waitFor, subscribers, channel, sleep, assertNoPageErrors } = require('./support.js');
 const { startNchan, freePort } = require('../env/nchan.js');
 const { startRedis } = require('../env/redis.js');
 
 const env = fixture();
 before(() => env.start());
 after(() => env.stop());
-
-// The channel's subscriber count, asked over a new connection: after a reload only the new
-// workers accept one, so an answer also says the server is back. -1 while nothing answers.
-function subscribers(server, name) {
-  return new Promise((resolve) => {
-    const request = http.get(`${server.origin}/pub/${name}`, { agent: false, headers: { Accept: 'text/json' } }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => { text += chunk; });
-      response.on('end', () => {
-        if (response.statusCode === 404) resolve(0);
-        else if (response.statusCode !== 200) resolve(-1);
-        else resolve(JSON.parse(text).subscribers);
-      });
-    });
-    request.on('error', () => resolve(-1));
-  });
-}
 
 // Resolves with the time at which `test(count)` first held, asking every 10 ms.
 async function when(server, name, test, timeoutMs = 20000) {

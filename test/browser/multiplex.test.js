@@ -22,9 +22,8 @@
 // channel, which is what Nchan keeps.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const net = require('node:net');
-const { fixture, waitForSubscribers, channel, engines, sleep, assertNoPageErrors } = require('./support.js');
+const { fixture, waitForSubscribers, subscribers, channel, engines, sleep, assertNoPageErrors } = require('./support.js');
 const { startCutProxy, responseLength } = require('../env/cut-proxy.js');
 const { keepAlivePublisher } = require('../env/publisher.js');
 const { startNchan } = require('../env/nchan.js');
@@ -257,23 +256,6 @@ async function streamed(env, location, { count, cutting, seed }) {
     if (page) await page.context().close();
     await proxy.stop();
   }
-}
-
-// The channel's subscriber count over a new connection, -1 while nothing answers (as in
-// deploys.test.js: during a reload an old worker may close a connection under a request).
-function subscribers(server, name) {
-  return new Promise((resolve) => {
-    const request = http.get(`${server.origin}/pub/${name}`, { agent: false, headers: { Accept: 'text/json' } }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => { text += chunk; });
-      response.on('end', () => {
-        if (response.statusCode === 404) resolve(0);
-        else if (response.statusCode !== 200) resolve(-1);
-        else resolve(JSON.parse(text).subscribers);
-      });
-    });
-    request.on('error', () => resolve(-1));
-  });
 }
 
 // Resolves with the time at which `test(count)` first held for every channel, asking every 10 ms.

@@ -4,6 +4,7 @@
 // helpers to publish and to wait for what a page saw.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const { chromium } = require('playwright-core');
 // Playwright 1.65's BiDi backend cannot open a context in Firefox ESR 153: 1.64 can.
 const { firefox } = require('playwright-core-firefox');
@@ -117,9 +118,27 @@ async function waitForSubscribers(server, name, count, timeout = 5000) {
   }
 }
 
+// The channel's subscriber count, asked over a new connection, or -1 while nothing answers:
+// during a reload an old worker may close a connection under a request, and only the new
+// workers accept one, so an answer also says the server is back.
+function subscribers(server, name) {
+  return new Promise((resolve) => {
+    const request = http.get(`${server.origin}/pub/${name}`, { agent: false, headers: { Accept: 'text/json' } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => { text += chunk; });
+      response.on('end', () => {
+        if (response.statusCode === 404) resolve(0);
+        else if (response.statusCode !== 200) resolve(-1);
+        else resolve(JSON.parse(text).subscribers);
+      });
+    });
+    request.on('error', () => resolve(-1));
+  });
+}
+
 function assertNoPageErrors(page) {
   assert.deepEqual(page.errors, [], 'the page threw uncaught errors');
 }
 
-module.exports = { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS, launchBrowser,
-  CHROMIUM_ARGS, engines };
+module.exports = { fixture, record, waitFor, waitForSubscribers, subscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS,
+  launchBrowser, CHROMIUM_ARGS, engines };
