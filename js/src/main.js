@@ -14,7 +14,7 @@
  *   tabs.js        storage, Web Locks and BroadcastChannel for resume and shared
  *   module.js      starting the wasm module, and routing its calls out
  */
-import { defaults, resolveUrls, settle } from './options.js';
+import { defaults, resolveUrls, settle, unknownOptions } from './options.js';
 import { createEvents } from './events.js';
 import { Connection } from './connection.js';
 import { startModule } from './module.js';
@@ -97,6 +97,7 @@ function attach($) {
     connect: function (url, options) {
       var connection = new Connection(page, resolveUrls(url, global.location.href),
                                       settle($, $.comet.defaults, options));
+      if (global.console && options) unknownOptions(options).forEach(function (line) { global.console.warn(line); });
       page.connections.push(connection);
       if (page.wasm) {
         connection._begin();

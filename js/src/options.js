@@ -43,6 +43,41 @@ function checkMilliseconds(settings, name, min) {
   }
 }
 
+// How many single-character edits turn a into b (for "did you mean").
+function distance(a, b) {
+  var row = [];
+  for (var j = 0; j <= b.length; j++) row.push(j);
+  for (var i = 1; i <= a.length; i++) {
+    var diagonal = row[0];
+    row[0] = i;
+    for (j = 1; j <= b.length; j++) {
+      var above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a.charAt(i - 1) === b.charAt(j - 1) ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+// Option names that no version of the library knows, each with a sentence for a warning: a
+// misspelled one (`timout`) would otherwise be ignored without a word. A warning, not an
+// error: old pages may pass options that the original plugin ignored too.
+export function unknownOptions(options) {
+  var known = defaults();
+  var warnings = [];
+  for (var name in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, name) || Object.prototype.hasOwnProperty.call(known, name)) continue;
+    var best = null;
+    for (var candidate in known) {
+      var d = distance(name.toLowerCase(), candidate.toLowerCase());
+      if (d <= Math.max(2, candidate.length >> 2) && (best === null || d < best.d)) best = { name: candidate, d: d };
+    }
+    warnings.push(PREFIX + 'unknown option ' + JSON.stringify(name) + ' is ignored' +
+                  (best ? ' (did you mean "' + best.name + '"?)' : ''));
+  }
+  return warnings;
+}
+
 // Returns the settings for one connection: `base` (the page's $.comet.defaults) merged with
 // options, checked.
 export function settle($, base, options) {
@@ -173,11 +208,17 @@ function resolveUrl(url, base) {
     throw new TypeError(PREFIX + 'connect(url, options) needs the URL of the comet server as a string, got ' +
                         describeValue(url));
   }
+  var absolute;
   try {
-    var absolute = new URL(url, base);
-    absolute.hash = '';  // never sent, and the core appends to the query
-    return absolute.href;
+    absolute = new URL(url, base);
   } catch (e) {
     throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' is not a valid URL');
   }
+  // A long poll is an HTTP request: anything else (file:, ws:, data:, ...) would fail forever.
+  if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') {
+    throw new TypeError(PREFIX + 'connect(url, options): ' + JSON.stringify(url) + ' cannot be polled: only http: ' +
+                        'and https: URLs can, not ' + absolute.protocol);
+  }
+  absolute.hash = '';  // never sent, and the core appends to the query
+  return absolute.href;
 }

@@ -249,6 +249,10 @@ describe('options', () => {
         options: attempt('/sub/x', 'fast'),
         noUrl: attempt(undefined),
         badUrl: attempt('http://[::1', {}),
+        fileUrl: attempt('file:///etc/passwd', {}),
+        wsUrl: attempt('ws://127.0.0.1/sub/x', {}),
+        dataUrl: attempt('data:text/plain,hi', {}),
+        oneBadOfMany: attempt(['/sub/x', 'javascript:alert(1)'], {}),
         connections: $.comet.connections().length,
       };
     });
@@ -271,6 +275,10 @@ describe('options', () => {
     assert.match(outcomes.options, /^TypeError: .*options must be an object/);
     assert.match(outcomes.noUrl, /^TypeError: .*URL/);
     assert.match(outcomes.badUrl, /^TypeError: .*not a valid URL/);
+    assert.match(outcomes.fileUrl, /^TypeError: .*"file:\/\/\/etc\/passwd" cannot be polled: only http: and https: URLs can, not file:/);
+    assert.match(outcomes.wsUrl, /^TypeError: .*"ws:\/\/127\.0\.0\.1\/sub\/x" cannot be polled: .*not ws:/);
+    assert.match(outcomes.dataUrl, /^TypeError: .*cannot be polled: .*not data:/);
+    assert.match(outcomes.oneBadOfMany, /^TypeError: .*"javascript:alert\(1\)" cannot be polled/);
     assert.equal(outcomes.connections, 0);
     assertNoPageErrors(page);
     await page.context().close();
@@ -307,6 +315,28 @@ describe('options', () => {
     assert.ok(mine.includes(`log jquery.comet: ${url}: open -> closed`), mine.join('\n'));
     assert.ok(lines.some((line) => /^warning jquery\.comet: GET \S+\/no-such-location failed with HTTP 404 Not Found; retrying in \d+ ms/.test(line)), lines.join('\n'));
     assert.equal(lines.filter((line) => line.includes('connecting -> open')).length, 1, 'only the debug connection logs');
+    assertNoPageErrors(page);
+    await page.context().close();
+  });
+
+  it('warns about an unknown option, naming the closest known one, and goes on without it', async () => {
+    const page = await env.harness('3');
+    const warnings = [];
+    page.on('console', (message) => { if (message.type() === 'warning') warnings.push(message.text()); });
+    const timeouts = await page.evaluate(() => {
+      const typo = $.comet.connect('/sub/x', { timout: 5000, retrydelay: 10, onerror: null, zzzzzz: 1 });
+      const clean = $.comet.connect('/sub/y', { timeout: 5000, dataAttr: null });
+      const result = [typo.options.timeout, clean.options.timeout];
+      $.comet.disconnect();
+      return result;
+    });
+    assert.deepEqual(timeouts, [60000, 5000], 'the misspelled option changed nothing');
+    assert.deepEqual(warnings, [
+      'jquery.comet: unknown option "timout" is ignored (did you mean "timeout"?)',
+      'jquery.comet: unknown option "retrydelay" is ignored (did you mean "retryDelay"?)',
+      'jquery.comet: unknown option "onerror" is ignored (did you mean "onError"?)',
+      'jquery.comet: unknown option "zzzzzz" is ignored',
+    ]);
     assertNoPageErrors(page);
     await page.context().close();
   });
