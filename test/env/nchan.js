@@ -1,7 +1,7 @@
 'use strict';
 // Starts the project's own nginx + Nchan in the foreground on 127.0.0.1 and stops it again.
 // Used by the browser tests, the benchmark and `npm start`.
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -71,6 +71,32 @@ async function waitForStore(origin, timeoutMs) {
   }
 }
 
+// Started as root, nginx runs its worker as nobody:nogroup, as a packaged nginx would, not as
+// root: a request that tricks the worker (or Nchan) into reading or writing a file reaches
+// only what everyone may. The worker reads the pages and the library under the checkout and
+// writes its temporary files under the prefix: the prefix is made traversable (nginx makes
+// its temporary directories there nobody's itself), and the checkout's directories are tried
+// as nobody. A checkout that nobody cannot read (one under a private directory: mktemp -d
+// is 0700, so is /root) keeps the worker as root, and says so once.
+const NOBODY = 65534;
+let warnedAboutRoot = false;
+function workerUser(prefix, root) {
+  if (!process.getuid || process.getuid() !== 0) return '';
+  fs.chmodSync(prefix, 0o711);
+  const readable = ['web', 'dist', 'node_modules', 'test/browser/pages', 'test/bench/pages']
+    .map((dir) => path.join(root, dir)).filter((dir) => fs.existsSync(dir));
+  const tests = [['-x', prefix], ...readable.map((dir) => ['-r', dir, '-a', '-x', dir])];
+  const args = tests.flatMap((test, i) => (i ? ['-a', ...test] : test));
+  const check = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'test', ...args]);
+  if (check.status === 0) return 'user nobody nogroup;';
+  if (!warnedAboutRoot) {
+    warnedAboutRoot = true;
+    process.emitWarning(`nginx's worker runs as root: nobody cannot reach one of ${[prefix, ...readable].join(', ')} ` +
+      `(${check.error ? check.error.message : 'a directory on the way is private'})`, 'CometNginxUser');
+  }
+  return 'user root root;';
+}
+
 // Returns { port, origin, corsPort, corsOrigin, prefix, stop(signal), reload(), publish(),
 // channelInfo(), ready(), log(), accessLog() }.
 // options.template replaces nginx.conf.template (same placeholders); options.redis
@@ -91,9 +117,7 @@ async function startNchan(options = {}) {
     .replace(/\{\{AUTHORIZER\}\}/g, authorizer)
     .replace(/\{\{PREFIX\}\}/g, prefix)
     .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
-    // Started as root, nginx would run its worker as nobody, which cannot read a checkout in
-    // a private directory (mktemp -d is 0700): keep the worker as the user who started it.
-    .replace('{{USER}}', process.getuid && process.getuid() === 0 ? 'user root root;' : '')
+    .replace('{{USER}}', workerUser(prefix, options.root || ROOT))
     .replace('{{REDIS}}', options.redis ? `nchan_redis_url "${options.redis}";\n  nchan_use_redis on;` : '');
   const configPath = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(configPath, config);
@@ -119,6 +143,8 @@ async function startNchan(options = {}) {
   } catch (error) {
     killAll();
     const log = fs.existsSync(path.join(prefix, 'error.log')) ? fs.readFileSync(path.join(prefix, 'error.log'), 'utf8') : '';
+    await new Promise((resolve) => (running() ? child.once('exit', resolve) : resolve()));
+    fs.rmSync(prefix, { recursive: true, force: true });
     throw new Error(`${error.message}\n${stderr}\n${log}`);
   }
   const origin = `http://127.0.0.1:${port}`;
@@ -150,11 +176,17 @@ async function startNchan(options = {}) {
   }
 
   // SIGQUIT: nginx's graceful shutdown (what systemctl stop sends); SIGTERM: its fast one.
+  // The prefix goes too, also when nginx had already exited.
   function stop(signal = 'SIGQUIT') {
     return new Promise((resolve) => {
-      if (!running()) { resolve(); return; }
+      const removePrefix = () => fs.rmSync(prefix, { recursive: true, force: true });
+      if (!running()) {
+        removePrefix();
+        resolve();
+        return;
+      }
       child.once('exit', () => {
-        fs.rmSync(prefix, { recursive: true, force: true });
+        removePrefix();
         resolve();
       });
       child.kill(signal);
