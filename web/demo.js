@@ -19,10 +19,29 @@
       : connection.shared === 'follower' ? 'another tab polls for this one' : '');
   }
 
-  function addItem(type, text, className) {
+  // A value as the feed shows it: a string as it is, anything else as JSON.
+  function show(value) {
+    if (typeof value === 'string') return value;
+    return value === undefined ? '(nothing)' : JSON.stringify(value);
+  }
+
+  function bytes(text) {
+    var n = new Blob([text]).size;
+    return n < 1000000 ? Math.round(n / 1000) + ' KB' : (n / 1000000).toFixed(1) + ' MB';
+  }
+
+  // At most `limit` characters of a text (a surrogate pair is not split), then what the
+  // whole weighed: one 900 KB message would otherwise put 900 KB of text into the page.
+  function shorten(text, limit) {
+    if (text.length <= limit) return text;
+    var end = /[\uD800-\uDBFF]/.test(text.charAt(limit - 1)) ? limit - 1 : limit;
+    return text.slice(0, end) + '\u2026 (' + bytes(text) + ' in all)';
+  }
+
+  function addItem(type, text, className, title) {
     var item = $('<li>').addClass(className || '');
-    $('<span class="type">').text(type === null ? '(no type)' : type).appendTo(item);
-    $('<span class="text">').text(text).appendTo(item);
+    $('<span class="type">').text(type === null ? '(no type)' : shorten(type, 40)).appendTo(item);
+    $('<span class="text">').text(shorten(text, 2000)).attr('title', title || null).appendTo(item);
     $('<time>').text(new Date().toLocaleTimeString()).appendTo(item);
     item.prependTo('#feed');
     $('#feed li').slice(200).remove();
@@ -55,19 +74,15 @@
     // failures) is seen within about 18 s at worst.
     maxRetryDelay: 10000,
     shared: true,
-    resume: 'session',
-    onError: function (xhr, textStatus, error) {
-      errors++;
-      $('#errors').text(errors);
-      addItem('error', textStatus + ': ' + (error && error.message || error || 'HTTP ' + xhr.status), 'error');
-    }
+    resume: 'session'
   });
 
   $(document).bind('comet.message', function (event, data, type) {
     count++;
     current.messages++;
     $('#count').text(count);
-    var text = data && typeof data === 'object' ? (data.text !== undefined ? data.text : JSON.stringify(data)) : String(data);
+    // {"text": ...} shows its text (what the form publishes), anything else all of it.
+    var text = data && typeof data === 'object' && data.text !== undefined ? show(data.text) : show(data);
     if (data && typeof data === 'object' && typeof data.at === 'number') {
       var latency = Math.max(0, Date.now() - data.at);
       current.latency = Math.max(current.latency, latency);
@@ -75,7 +90,17 @@
     }
     addItem(type, text);
   });
-  $(document).bind('comet.error', function (event, info) { retryAt = Date.now() + info.retryIn; });
+  // Every failure, in every tab (a follower hears of its leader's): what the poll got, status 0
+  // being no complete answer at all, and when the next one goes out. The library's sentence,
+  // with the URL, is the tooltip.
+  $(document).bind('comet.error', function (event, info) {
+    retryAt = Date.now() + info.retryIn;
+    errors++;
+    $('#errors').text(errors);
+    var what = info.status ? 'HTTP ' + info.status + ' ' + info.statusText
+      : info.cause === 'server' ? 'status 0: no complete answer (refused, reset or cut short)' : info.textStatus;
+    addItem('error', what + '; retry in ' + (info.retryIn / 1000).toFixed(1) + ' s', 'error', info.message);
+  });
   $(document).bind('comet.state', showState);
   setInterval(showState, 100);
   setInterval(function () {
