@@ -6,7 +6,12 @@
 
 declare global {
     namespace JQueryComet {
-        /** A connection's state; every change fires `comet.state`. */
+        /**
+         * A connection's state; every change fires `comet.state`. `'connecting'`: no poll has
+         * been seen to be accepted since connecting or the last failure. `'open'`: the server
+         * answered a poll or held one for 1 s without failing (a quiet channel is open).
+         * `'waiting'`: a failure or a 304; the retry timer runs.
+         */
         type State = 'connecting' | 'open' | 'waiting' | 'offline' | 'suspended' | 'closed';
 
         /** The parts of jqXHR that error handlers use, describing the failed poll. */

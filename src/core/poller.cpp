@@ -27,6 +27,7 @@ const char* name_of(Event event) {
         case Event::Success: return "success";
         case Event::Incomplete: return "incomplete";
         case Event::Repoll: return "repoll";
+        case Event::Held: return "held";
         case Event::NotModified: return "not-modified";
         case Event::HttpFailure: return "http-failure";
         case Event::NetworkFailure: return "network-failure";
@@ -97,9 +98,10 @@ constexpr Row kTransitions[] = {
 
     {State::Connecting, Event::Success, State::Open, Effect::DeliverThenSend},
     {State::Open, Event::Success, State::Open, Effect::DeliverThenSend},
-    {State::Connecting, Event::Repoll, State::Connecting, Effect::ForgiveThenSend},
+    {State::Connecting, Event::Held, State::Open, Effect::Nothing},
+    {State::Connecting, Event::Repoll, State::Open, Effect::ForgiveThenSend},
     {State::Open, Event::Repoll, State::Open, Effect::ForgiveThenSend},
-    {State::Connecting, Event::Deadline, State::Connecting, Effect::AbortThenSend},
+    {State::Connecting, Event::Deadline, State::Open, Effect::AbortThenSend},  // held all along
     {State::Open, Event::Deadline, State::Open, Effect::AbortThenSend},
     {State::Connecting, Event::NotModified, State::Waiting, Effect::WaitQuietly},
     {State::Open, Event::NotModified, State::Waiting, Effect::WaitQuietly},
@@ -204,10 +206,16 @@ Poller::Poller(PollerConfig config)
     if (well_formed(config_.cursor)) cursor_ = config_.cursor;
 }
 
+bool Poller::holding() const {
+    return state_ == State::Connecting && in_flight_ && !awaiting_headers_ && config_.open_after > 0;
+}
+
 std::optional<Millis> Poller::next_deadline() const {
     if (state_ == State::Waiting) return retry_at_;
-    if (in_flight_ && config_.timeout > 0) return request_deadline_;
-    return std::nullopt;
+    std::optional<Millis> next;
+    if (in_flight_ && config_.timeout > 0) next = request_deadline_;
+    if (holding() && (!next || held_at_ < *next)) next = held_at_;
+    return next;
 }
 
 bool Poller::start(Millis now) { return apply(now, Event::Start, nullptr); }
@@ -330,6 +338,7 @@ bool Poller::on_timer(Millis now) {
         }
         return apply(now, Event::Deadline, nullptr);
     }
+    if (holding() && now >= held_at_) return apply(now, Event::Held, nullptr);
     return false;
 }
 
@@ -346,7 +355,7 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
     switch (t->effect) {
         case Effect::Nothing: break;
         case Effect::Send: send_request(now); break;
-        case Effect::SendAsked: start_request(std::move(asked_)); break;
+        case Effect::SendAsked: start_request(now, std::move(asked_)); break;
         case Effect::RefreshThenSend: {
             in_flight_ = false;
             refreshed_ = refresh_next_ = true;
@@ -420,7 +429,7 @@ void Poller::send_request(Millis now) {
     ++request_id_;
     request_deadline_ = now + config_.timeout;
     if (!config_.ask_headers) {
-        start_request({});
+        start_request(now, {});
         return;
     }
     awaiting_headers_ = true;
@@ -431,8 +440,9 @@ void Poller::send_request(Millis now) {
     refresh_next_ = false;
 }
 
-void Poller::start_request(std::vector<Header> asked) {
+void Poller::start_request(Millis now, std::vector<Header> asked) {
     awaiting_headers_ = false;
+    held_at_ = now + config_.open_after;
     Action& request = emit(Action::StartRequest);
     request.request_id = request_id_;
     request.method = config_.method;

@@ -47,7 +47,12 @@ struct PollerConfig {
     // tried (round robin); a success stays where it is.
     std::vector<std::string> urls;
     std::string method = "GET";
-    Millis timeout = 60000;                   // a request still open after this long is aborted and re-sent; 0 = never
+    Millis timeout = 60000;  // a request still open after this long is aborted and re-sent; 0 = never
+    // A long poll that the server holds this long without failing counts as accepted: the
+    // state goes from Connecting to Open (Held) without waiting for a message, which on a quiet
+    // channel may take minutes. Refusals, resets and error statuses come back well within it.
+    // 0 = only a response opens.
+    Millis open_after = 1000;
     Millis retry_delay = 1000;                // the first backoff step after a failure
     Millis max_retry_delay = 30000;           // the backoff's cap, and the slow path's delay
     uint64_t max_response_bytes = 16u << 20;  // a larger response is reported and skipped
@@ -80,8 +85,10 @@ struct PollerConfig {
 
 enum class State : uint8_t {
     Idle,        // created, not started
-    Connecting,  // a request is in flight and none has succeeded since start or the last failure
-    Open,        // a request is in flight after a success
+    Connecting,  // a request is in flight; the server has not yet been seen to accept one since
+                 // start or the last failure
+    Open,        // a request is in flight, and since start or the last failure the server has
+                 // answered one (a message, 204, 408) or held one for open_after without failing
     Waiting,     // a failure happened; the retry timer runs
     Offline,     // the browser said it is offline: no request, no timer, until it is back
     Suspended,   // the page was hidden into the back/forward cache: no request until it returns
@@ -94,6 +101,7 @@ enum class Event : uint8_t {
     Success,           // 2xx that verifiably arrived whole, delivered
     Incomplete,        // 2xx that did not verifiably arrive whole, or a status line cut short
     Repoll,            // 408 (server-side long-poll timeout) or 204: ask again at once
+    Held,              // the request has been out for open_after without an answer: accepted
     NotModified,       // 304 from an interval-poll location: ask again after retry_delay
     HttpFailure,       // any other status
     NetworkFailure,    // status 0: refused, reset, DNS, CORS
@@ -223,7 +231,8 @@ class Poller {
     bool apply(Millis now, Event event, const Response* response);
     bool too_large(uint64_t received, uint64_t announced) const;
     void send_request(Millis now);
-    void start_request(std::vector<Header> asked);
+    void start_request(Millis now, std::vector<Header> asked);
+    bool holding() const;  // Connecting, with a request sent that may yet count as Held
     bool sent(uint64_t request_id) const { return in_flight_ && !awaiting_headers_ && request_id == request_id_; }
     void abort_request();
     void begin_wait(Millis now, Millis delay);
@@ -250,6 +259,7 @@ class Poller {
     std::string headers_error_;      // why there is none (HeadersFailed)
     uint64_t request_id_ = 0;
     Millis request_deadline_ = 0;
+    Millis held_at_ = 0;  // when the request sent while Connecting counts as accepted
     Millis retry_at_ = 0;
     Cursor cursor_;
     size_t url_index_ = 0;

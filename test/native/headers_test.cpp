@@ -40,6 +40,7 @@ PollerConfig asking_config() {
     c.max_retry_delay = kMaxRetry;
     c.ask_headers = true;
     c.refresh_headers = true;
+    c.open_after = 0;  // HeldCountsFromTheSendNotTheAsk uses the product's
     return c;
 }
 
@@ -543,6 +544,25 @@ TEST(Headers, NamesOfTheNewEventsAndActions) {
     EXPECT_STREQ(name_of(Event::HeadersReady), "headers-ready");
     EXPECT_STREQ(name_of(Event::HeadersFailed), "headers-failed");
     EXPECT_STREQ(name_of(Action::AskHeaders), "AskHeaders");
+}
+
+TEST(Headers, HeldCountsFromTheSendNotTheAsk) {
+    PollerConfig config = asking_config();
+    config.open_after = PollerConfig().open_after;
+    Poller poller(config);
+    ASSERT_TRUE(poller.start(0));
+    take(poller, Action::StateChanged);
+    take(poller, Action::AskHeaders);
+    // While the page's function works, nothing has reached the server: no grace runs.
+    EXPECT_EQ(poller.next_deadline(), kTimeout);
+    EXPECT_FALSE(poller.on_timer(1000));
+    EXPECT_STATE(poller, State::Connecting);
+    ASSERT_TRUE(poller.on_headers(2500, 1, token("a")));
+    take(poller, Action::StartRequest);
+    EXPECT_EQ(poller.next_deadline(), 3500);
+    EXPECT_FALSE(poller.on_timer(3499));
+    ASSERT_TRUE(poller.on_timer(3500));
+    EXPECT_STATE(poller, State::Open);
 }
 
 }  // namespace

@@ -34,6 +34,9 @@ PollerConfig config(std::string url = kUrl) {
     c.timeout = kTimeout;
     c.retry_delay = kRetry;
     c.max_retry_delay = kMaxRetry;
+    // The tests of what opens a connection (OpenWhen*, the table) use the product's default;
+    // elsewhere a request in flight has one deadline, its timeout.
+    c.open_after = 0;
     return c;
 }
 
@@ -672,9 +675,10 @@ TEST(Poller, RepollStatusesAskAgainAtOnceWithoutAReport) {
         SCOPED_TRACE(status);
         Poller poller(config());
         uint64_t id = start(poller, 0);
-        // While connecting: stays connecting, no cursor yet.
+        // While connecting: the server answered, so it is open; no cursor yet.
         ASSERT_TRUE(poller.on_response(100, id, response(status, "")));
-        EXPECT_STATE(poller, State::Connecting);
+        EXPECT_STATE(poller, State::Open);
+        expect_state_changed(poller, State::Connecting, State::Open);
         Action again = take(poller, Action::StartRequest);
         EXPECT_NE(again.request_id, id);
         EXPECT_TRUE(again.headers.empty());
@@ -854,7 +858,9 @@ TEST(Poller, RequestOutlivingTheTimeoutIsAbortedAndResentWithoutAReport) {
     EXPECT_NO_ACTIONS(poller);
 
     ASSERT_TRUE(poller.on_timer(1000 + kTimeout));
-    EXPECT_STATE(poller, State::Connecting);
+    // The server held it all that time without failing: it accepted it.
+    EXPECT_STATE(poller, State::Open);
+    expect_state_changed(poller, State::Connecting, State::Open);
     EXPECT_EQ(take(poller, Action::AbortRequest).request_id, first);
     Action again = take(poller, Action::StartRequest);
     EXPECT_NE(again.request_id, first);
@@ -866,7 +872,7 @@ TEST(Poller, RequestOutlivingTheTimeoutIsAbortedAndResentWithoutAReport) {
     // The aborted request may still answer; it is refused.
     EXPECT_FALSE(poller.on_response(1000 + kTimeout + 1, first, ok(kCursorHeaders, "late")));
     EXPECT_NO_ACTIONS(poller);
-    EXPECT_STATE(poller, State::Connecting);
+    EXPECT_STATE(poller, State::Open);
 }
 
 TEST(Poller, TimeoutWhileOpenKeepsTheStateAndTheCursor) {
@@ -906,12 +912,144 @@ TEST(Poller, TimeoutZeroMeansNoDeadline) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What "open" means for a long poll: the server has accepted a poll since the start or the
+// last failure. It answered one (a message, 204, 408), or it held one for open_after without
+// failing; a refusal, a reset or an error status comes back well within that. On a quiet
+// channel a poll may wait minutes for its first message, and must not look like one that
+// never got through.
+
+PollerConfig product_config() {
+    PollerConfig c = config();
+    c.open_after = PollerConfig().open_after;
+    return c;
+}
+
+TEST(Poller, TheProductOpensAfterOneSecondHeld) { EXPECT_EQ(PollerConfig().open_after, 1000); }
+
+TEST(Poller, OpenWhenTheServerHoldsAPollPastTheGrace) {
+    Poller poller(product_config());
+    uint64_t id = start(poller, 500);
+    EXPECT_EQ(poller.next_deadline(), 1500);
+    EXPECT_FALSE(poller.on_timer(1499));
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_STATE(poller, State::Connecting);
+
+    ASSERT_TRUE(poller.on_timer(1500));
+    EXPECT_STATE(poller, State::Open);
+    expect_state_changed(poller, State::Connecting, State::Open);
+    EXPECT_NO_ACTIONS(poller) << "the same request goes on: no abort, no report, no new request";
+    EXPECT_EQ(poller.current_request(), id);
+    EXPECT_EQ(poller.next_deadline(), 500 + kTimeout);
+    EXPECT_FALSE(poller.on_timer(500 + kTimeout - 1));
+    EXPECT_NO_ACTIONS(poller);
+
+    // Its message arrives later, with no second state change.
+    ASSERT_TRUE(poller.on_response(20000, id, ok(kCursorHeaders, "m")));
+    take(poller, Action::Deliver);
+    take(poller, Action::StartRequest);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_STATE(poller, State::Open);
+}
+
+TEST(Poller, AFailureWithinTheGraceNeverLooksOpen) {
+    for (bool network : {true, false}) {
+        SCOPED_TRACE(network ? "network failure" : "503");
+        Poller poller(product_config());
+        uint64_t id = start(poller, 0);
+        if (network) {
+            ASSERT_TRUE(poller.on_network_failure(30, id));
+        } else {
+            ASSERT_TRUE(poller.on_response(30, id, response(503, "Service Unavailable")));
+        }
+        expect_state_changed(poller, State::Connecting, State::Waiting);
+        Action report = take(poller, Action::Report);
+        EXPECT_NO_ACTIONS(poller);
+        // The grace's time passes while waiting: nothing, the retry timer is the only one.
+        EXPECT_EQ(poller.next_deadline(), 30 + report.retry_in);
+        if (report.retry_in > 1000) {
+            EXPECT_FALSE(poller.on_timer(1000));
+            EXPECT_NO_ACTIONS(poller);
+        }
+        EXPECT_STATE(poller, State::Waiting);
+    }
+}
+
+TEST(Poller, AfterAFailureTheRetryIsConnectingUntilHeldAndHoldingForgivesNothing) {
+    Poller poller(product_config());
+    uint64_t id = start(poller, 0);
+    ASSERT_TRUE(poller.on_timer(1000));  // held: open
+    poller.clear_actions();
+    ASSERT_TRUE(poller.on_network_failure(5000, id));
+    Action report = expect_failure_report(poller, State::Open, 5000);
+    Millis retry = 5000 + report.retry_in;
+    ASSERT_TRUE(poller.on_timer(retry));
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    id = take(poller, Action::StartRequest).request_id;
+    EXPECT_EQ(poller.next_deadline(), retry + 1000);
+    ASSERT_TRUE(poller.on_timer(retry + 1000));
+    expect_state_changed(poller, State::Connecting, State::Open);
+    EXPECT_NO_ACTIONS(poller);
+    // A server that holds polls and then drops them still climbs the backoff: only an answer
+    // (a message, 204, 408) ends the run of failures.
+    EXPECT_EQ(poller.failures(), 1u);
+    ASSERT_TRUE(poller.on_network_failure(retry + 5000, id));
+    take(poller, Action::StateChanged);
+    report = take(poller, Action::Report);
+    EXPECT_TRUE(is_backoff_delay(report.retry_in, 2)) << report.retry_in;
+}
+
+TEST(Poller, OnlineAndResumedPollsAreConnectingUntilHeld) {
+    for (bool offline : {true, false}) {
+        SCOPED_TRACE(offline ? "offline" : "suspended");
+        Poller poller(product_config());
+        start(poller, 0);
+        ASSERT_TRUE(poller.on_timer(1000));
+        ASSERT_TRUE(offline ? poller.go_offline(2000) : poller.suspend(2000));
+        EXPECT_FALSE(poller.next_deadline().has_value());
+        ASSERT_TRUE(offline ? poller.go_online(9000) : poller.resume(9000));
+        EXPECT_STATE(poller, State::Connecting);
+        EXPECT_EQ(poller.next_deadline(), 10000);
+        poller.clear_actions();
+        ASSERT_TRUE(poller.on_timer(10000));
+        expect_state_changed(poller, State::Connecting, State::Open);
+        EXPECT_NO_ACTIONS(poller);
+    }
+}
+
+TEST(Poller, ATimeoutShorterThanTheGraceStillOpens) {
+    PollerConfig c = product_config();
+    c.timeout = 400;
+    Poller poller(c);
+    uint64_t id = start(poller, 0);
+    EXPECT_EQ(poller.next_deadline(), 400);
+    // The request outlived its timeout without failing: held all along.
+    ASSERT_TRUE(poller.on_timer(400));
+    expect_state_changed(poller, State::Connecting, State::Open);
+    EXPECT_EQ(take(poller, Action::AbortRequest).request_id, id);
+    take(poller, Action::StartRequest);
+    EXPECT_NO_ACTIONS(poller);
+}
+
+TEST(Poller, WithoutAGraceOnlyAnAnswerOpens) {
+    PollerConfig c = product_config();
+    c.open_after = 0;
+    Poller poller(c);
+    uint64_t id = start(poller, 0);
+    EXPECT_EQ(poller.next_deadline(), kTimeout);
+    EXPECT_FALSE(poller.on_timer(kTimeout - 1));
+    EXPECT_STATE(poller, State::Connecting);
+    ASSERT_TRUE(poller.on_response(kTimeout - 1, id, response(204, "No Content")));
+    expect_state_changed(poller, State::Connecting, State::Open);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Stale, unknown and illegal inputs are refused and change nothing.
 
 TEST(Poller, AnswersForAnyRequestButTheCurrentOneAreRefused) {
     Poller poller(config());
     uint64_t first = start(poller, 0);
     ASSERT_TRUE(poller.on_timer(kTimeout));  // first is aborted, second sent
+    take(poller, Action::StateChanged);
     take(poller, Action::AbortRequest);
     uint64_t second = take(poller, Action::StartRequest).request_id;
 
@@ -922,7 +1060,7 @@ TEST(Poller, AnswersForAnyRequestButTheCurrentOneAreRefused) {
         EXPECT_FALSE(poller.on_response(kTimeout + 1, stale, response(500, "Internal Server Error")));
         EXPECT_FALSE(poller.on_network_failure(kTimeout + 1, stale));
         EXPECT_NO_ACTIONS(poller);
-        EXPECT_STATE(poller, State::Connecting);
+        EXPECT_STATE(poller, State::Open);
         EXPECT_EQ(poller.current_request(), second);
         EXPECT_EQ(poller.etag(), "");
     }
@@ -1423,7 +1561,8 @@ TEST(Poller, ARepollResetsTheFailuresToo) {
         EXPECT_EQ(poller.failures(), 4u);
         // The server answered: it is up.
         ASSERT_TRUE(poller.on_response(now, poller.current_request(), response(status, "")));
-        EXPECT_STATE(poller, State::Connecting);
+        EXPECT_STATE(poller, State::Open);
+        expect_state_changed(poller, State::Connecting, State::Open);
         take(poller, Action::StartRequest);
         EXPECT_NO_ACTIONS(poller);
         EXPECT_EQ(poller.failures(), 0u);
@@ -1893,6 +2032,7 @@ enum class Input : uint8_t {
     ProgressNoBodyYet,         // announced past it, no body byte yet: the id cannot be trusted
     TimerEarly,                // on_timer a millisecond before next_deadline (or now, if none)
     TimerDue,                  // on_timer at next_deadline (or a day later, if none)
+    TimerLate,                 // on_timer a day later
     GoOffline,
     GoOnline,
     Suspend,
@@ -1917,6 +2057,7 @@ const char* input_name(Input input) {
         case Input::ProgressNoBodyYet: return "progress announced too large, no body yet";
         case Input::TimerEarly: return "timer early";
         case Input::TimerDue: return "timer due";
+        case Input::TimerLate: return "timer a day later";
         case Input::GoOffline: return "go offline";
         case Input::GoOnline: return "go online";
         case Input::Suspend: return "suspend";
@@ -1945,7 +2086,7 @@ const TableRow kTable[] = {
     {Input::OkTooLarge,             {"-",             "open:CEDR",      "open:EDR",     "-",              "-",              "-",              "-"}},
     {Input::OkTooLargeNoCursor,     {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::OkCut,                  {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
-    {Input::Repoll,                 {"-",             "connecting:R",   "open:R",      "-",              "-",              "-",              "-"}},
+    {Input::Repoll,                 {"-",             "open:CR",        "open:R",      "-",              "-",              "-",              "-"}},
     {Input::NotModified,            {"-",             "waiting:C",      "waiting:C",   "-",              "-",              "-",              "-"}},
     {Input::ServerError,            {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
     {Input::NetworkFailure,         {"-",             "waiting:CE",     "waiting:CE",  "-",              "-",              "-",              "-"}},
@@ -1954,7 +2095,8 @@ const TableRow kTable[] = {
     {Input::ProgressTooLargeNoCursor,{"-",            "waiting:CAE",    "waiting:CAE", "-",              "-",              "-",              "-"}},
     {Input::ProgressNoBodyYet,      {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
     {Input::TimerEarly,             {"-",             "-",              "-",           "-",              "-",              "-",              "-"}},
-    {Input::TimerDue,               {"-",             "connecting:AR",  "open:AR",     "connecting:CR",  "-",              "-",              "-"}},
+    {Input::TimerDue,               {"-",             "open:C",         "open:AR",     "connecting:CR",  "-",              "-",              "-"}},
+    {Input::TimerLate,              {"-",             "open:CAR",       "open:AR",     "connecting:CR",  "-",              "-",              "-"}},
     {Input::GoOffline,              {"-",             "offline:CA",     "offline:CA",  "offline:C",      "-",              "-",              "-"}},
     {Input::GoOnline,               {"-",             "-",              "-",           "connecting:CR",  "connecting:CR",  "-",              "-"}},
     {Input::Suspend,                {"-",             "suspended:CA",   "suspended:CA","suspended:C",    "suspended:C",    "-",              "-"}},
@@ -1993,6 +2135,7 @@ Millis input_time(Poller& poller, Input input) {
     std::optional<Millis> deadline = poller.next_deadline();
     if (input == Input::TimerEarly) return deadline ? *deadline - 1 : kInputAt;
     if (input == Input::TimerDue) return deadline ? *deadline : kInputAt + 24 * 3600 * 1000LL;
+    if (input == Input::TimerLate) return kInputAt + 24 * 3600 * 1000LL;
     return kInputAt;
 }
 
@@ -2016,7 +2159,8 @@ bool feed(Poller& poller, Input input, uint64_t id, Millis at) {
         case Input::ProgressTooLargeNoCursor: return progress(poller, at, id, ok(kNoCursorHeaders, ""), kLimit + 1);
         case Input::ProgressNoBodyYet: return poller.on_progress(at, id, ok(kNextCursorHeaders, ""), 0, kLimit + 1);
         case Input::TimerEarly:
-        case Input::TimerDue: return poller.on_timer(at);
+        case Input::TimerDue:
+        case Input::TimerLate: return poller.on_timer(at);
         case Input::GoOffline: return poller.go_offline(at);
         case Input::GoOnline: return poller.go_online(at);
         case Input::Suspend: return poller.suspend(at);
@@ -2049,7 +2193,9 @@ TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
             const std::string cell = kTable[row].cells[column];
             SCOPED_TRACE(std::string(input_name(input)) + " while " + name_of(from) + " -> " + cell);
 
-            Poller poller(small_config());
+            PollerConfig product = small_config();
+            product.open_after = PollerConfig().open_after;
+            Poller poller(product);
             const uint64_t last_request = reach(poller, from);
             // Answers go to the request in flight, or to the last one sent when none is.
             const uint64_t id = last_request ? last_request : 1;
@@ -2094,9 +2240,14 @@ TEST(Poller, EveryInputInEveryStateFollowsTheTable) {
             // What each state promises about the request in flight and the timer.
             switch (poller.state()) {
                 case State::Connecting:
+                    // Open once the server has held the request this long.
+                    EXPECT_NE(poller.current_request(), 0u);
+                    EXPECT_EQ(poller.next_deadline(), at + PollerConfig().open_after);
+                    break;
                 case State::Open:
                     EXPECT_NE(poller.current_request(), 0u);
-                    EXPECT_EQ(poller.next_deadline(), at + kTimeout);
+                    // Held: the request sent at 0 goes on.
+                    EXPECT_EQ(poller.next_deadline(), got.find('R') != npos ? at + kTimeout : kTimeout);
                     break;
                 case State::Waiting:
                     EXPECT_EQ(poller.current_request(), 0u);
