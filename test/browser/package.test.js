@@ -1,7 +1,9 @@
 'use strict';
 // What an npm user gets: `npm pack`, the tarball installed into an empty project, then loaded in
 // the browser from that project's node_modules, by a script tag and through a bundler
-// (esbuild), and its types checked against a small example with tsc.
+// (esbuild), and its types checked against a small example with tsc. npm pack runs the prepack
+// script (tools/setup.js --pack), which finds the build up to date here (about a second); a
+// clean clone's pack, which builds, is test/browser/pack.test.js.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawnSync } = require('node:child_process');
