@@ -136,7 +136,9 @@ function printedIntegrity() {
   return match[1];
 }
 
-it('npm pack in a clean clone builds dist/jquery.comet.js there first (prepack), then packs it', () => {
+it('npm pack in a clean clone builds dist/jquery.comet.js there first (prepack), then packs it', (t) => {
+  // The set-up's steps and their times, in the test's report.
+  for (const line of packed.output.match(/^\[setup\] .*$/gm) || []) t.diagnostic(line);
   assert.match(packed.output, /\[setup\] npm ci \(first run: [^)]+\)\n/);
   assert.match(packed.output, /\[setup\] building dist\/jquery\.comet\.js with emcc \(first build: [^)]+\)\n/);
   assert.match(packed.output, /\[setup\] building dist\/jquery\.comet\.js with emcc: done in [\d.]+ s\n/);
