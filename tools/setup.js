@@ -58,9 +58,9 @@ const OTHER_PACKAGES = [
 // are expected. Every step prints its own time when done.
 const FIRST_RUN = {
   apt: 'first run only: downloads and installs them, minutes',
-  npm: 'first run: about 140 MB to download, 15-30 s',
-  wasmConfigure: 'first build only: 3-10 s',
-  wasm: 'first build: about a minute on 2 cores; then about a second',
+  npm: 'first run: downloads about 140 MB; 10-30 s on a fast connection',
+  wasmConfigure: 'first build only: a few seconds',
+  wasm: 'first build: 20 s to a minute on 2 cores; then about a second',
   native: 'first build: 1-3 minutes on 2 cores; then seconds',
 };
 
