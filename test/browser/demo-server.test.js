@@ -12,13 +12,15 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { startDemo } = require('../../web/demo-server.js');
 const { freePort, ROOT } = require('../env/nchan.js');
 
 let demo;
 let port;
+const userWarnings = [];  // nchan.js's CometNginxUser warnings
 before(async () => {
+  process.on('warning', (warning) => { if (warning.name === 'CometNginxUser') userWarnings.push(warning.message); });
   demo = await startDemo();
   port = Number(new URL(demo.origin).port);
 });
@@ -149,7 +151,20 @@ function workerUids(masterPid) {
   return uids;
 }
 
-it('runs the nginx worker as nobody when started as root', { skip: process.getuid() !== 0 && 'not started as root' }, async () => {
+it('runs the nginx worker as nobody when started as root, or says why not', { skip: process.getuid() !== 0 && 'not started as root' }, async (t) => {
+  // Whether nobody can read the demo's page, found here by reading it as nobody: a checkout
+  // under a private directory (mktemp -d is 0700, so is /root) cannot be served by nobody.
+  const page = path.join(ROOT, 'web', 'index.html');
+  const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', page], { stdio: 'ignore' });
+  if (asNobody.status !== 0) {
+    // Then the worker stays root, and nchan.js said so.
+    assert.deepEqual(workerUids(demo.nchan.child.pid), [0]);
+    assert.equal(userWarnings.length, 1);
+    assert.match(userWarnings[0], /^nginx's worker runs as root: nobody cannot reach one of .*\/web/);
+    t.diagnostic(`nobody cannot read ${page}: the worker runs as root, with the warning`);
+    return;
+  }
+  assert.deepEqual(userWarnings, []);
   assert.deepEqual(workerUids(demo.nchan.child.pid), [65534]);
   // nobody writes the body of a large publish to its temporary file under the prefix.
   const name = `big-${crypto.randomBytes(4).toString('hex')}`;
