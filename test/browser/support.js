@@ -41,6 +41,9 @@ const LACKS = {
     crash: 'webkit: no way to crash a renderer over classic WebDriver',
     'browser-console': "webkit: only what the page's scripts log reaches the test, not the browser's own console messages",
   },
+  firefox: {
+    crash: 'firefox: no way to crash a renderer (that takes CDP, which is Chromium\'s)',
+  },
 };
 
 // The reason `engine` cannot run a test that needs `feature`, or false: for node:test's skip,
