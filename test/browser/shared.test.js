@@ -19,16 +19,15 @@ for (const engine of engines()) {
 }
 
 function sharedTests(env, engine) {
-
-  // Opens `count` tabs in one browser context, each recording every message it delivers.
-  async function openTabs(context, count, url, options, beforeLoad) {
+  // Opens `count` tabs in one browser context, each recording every message it delivers;
+  // `query` is added to the harness page's (?nobroadcast=1: without BroadcastChannel).
+  async function openTabs(context, count, url, options, query = '') {
     const pages = [];
     for (let i = 0; i < count; i++) {
       const page = await context.newPage();
       page.errors = [];
       page.on('pageerror', (error) => page.errors.push(error.message));
-      if (beforeLoad) await page.addInitScript(beforeLoad);
-      await page.goto(`${env.server.origin}/test/harness.html?jq=3`);
+      await page.goto(`${env.server.origin}/test/harness.html?jq=3${query}`);
       await page.evaluate(([url, options]) => {
         window.got = [];
         window.errorsSeen = [];
@@ -174,10 +173,10 @@ function sharedTests(env, engine) {
     await context.close();
   });
 
-  it('falls back to a poll per tab where Web Locks or BroadcastChannel are missing', { skip: needs(engine, 'init-scripts') }, async () => {
+  it('falls back to a poll per tab where Web Locks or BroadcastChannel are missing', async () => {
     const context = await env.browser.newContext();
     const name = channel('noshare');
-    const pages = await openTabs(context, 3, `/sub/${name}`, { shared: true }, () => { delete window.BroadcastChannel; });
+    const pages = await openTabs(context, 3, `/sub/${name}`, { shared: true }, '&nobroadcast=1');
     await waitForSubscribers(env, name, 3);
     assert.deepEqual(await roles(pages), [false, false, false]);
     await env.publish(name, JSON.stringify({ type: 'n', data: 'each' }));
