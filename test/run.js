@@ -2,8 +2,12 @@
 // `npm test`: set up what is missing, build, check the style (clang-format, eslint), run the
 // native tests (ctest), the fuzzers for a bounded time, the tests of the test tools
 // (test/tools/: node:test, no browser), the browser tests (test/browser/: node:test +
-// Playwright + Chromium against real nginx + Nchan) and one tiny benchmark run, and end with
-// one line: "N passed, N failed".
+// Chromium and Firefox through Playwright, WebKit through WebKitWebDriver, against real
+// nginx + Nchan) and one tiny benchmark run, and end with one line: "N passed, N failed",
+// with the browser tests in each engine and the skipped tests by reason, e.g.
+// "508 passed, 0 failed (chromium 209, firefox 120, webkit 40 browser tests; 3 skipped: ...)".
+// Every skipped test is listed before it, with its reason. COMET_ENGINES=webkit (a
+// comma-separated list) narrows the tests written for every engine.
 //
 //   node test/run.js                 everything
 //   node test/run.js <file.test.js>  only these node:test files (test/tools/ or test/browser/);
@@ -40,22 +44,61 @@ function runFuzzTargets(seconds) {
   return { passed: results.length - failed, failed };
 }
 
-// node:test files, one at a time: each test (not suite) counts once.
-async function runNodeTests(files) {
+// The engine a browser test ran in, from its name and its suites' (outermost first): the tests
+// written for several engines name it first ("[webkit] ...", "webkit: ..." or a suite named
+// "webkit"). A browser test that names none ran in Chromium, the fixture's default.
+function engineOf(names) {
+  for (const name of names) {
+    const match = /^\[?(chromium|firefox|webkit)(\]|:|$)/.exec(name);
+    if (match) return match[1];
+  }
+  return 'chromium';
+}
+
+// node:test files, one at a time: each test (not suite) counts once; a skipped one counts as
+// neither passed nor failed, and is listed with its reason. With `browser`, also what ran in
+// each engine.
+async function runNodeTests(files, { browser = false } = {}) {
   const { run } = require('node:test');
   const { spec } = require('node:test/reporters');
-  let passed = 0;
-  let failed = 0;
+  const result = { passed: 0, failed: 0, skipped: [], engines: {} };
+  // The names of the tests and suites running now, by nesting, and the file of the outermost:
+  // files run one at a time, and a file's tests one at a time, so test:start comes in order.
+  // (A subtest's own `file` is where t.test() was called: support.js for part().)
+  const running = [];
+  let file = '';
   const stream = run({ files, concurrency: 1, timeout: 300000 });
-  stream.on('test:pass', (event) => { if (event.details.type !== 'suite') passed++; });
-  stream.on('test:fail', (event) => { if (event.details.type !== 'suite') failed++; });
+  stream.on('test:start', (event) => {
+    if (event.nesting === 0) file = event.file || '';
+    running.length = event.nesting;
+    running.push(event.name);
+  });
+  const count = (event, outcome) => {
+    const suite = event.details.type === 'suite';
+    // A skipped suite (a file's suite for an engine it does not run in yet) is listed too.
+    if (suite && event.skip === undefined) return;
+    const names = running.slice(0, event.nesting);
+    names.push(event.name);
+    if (event.skip !== undefined && outcome === 'passed') {
+      const where = `${path.relative(ROOT, file)}: ${names.join(' > ')}`;
+      result.skipped.push({ where, reason: event.skip === true ? '(no reason given)' : String(event.skip) });
+      return;
+    }
+    result[outcome]++;
+    if (browser) {
+      const engine = engineOf(names);
+      result.engines[engine] = (result.engines[engine] || 0) + 1;
+    }
+  };
+  stream.on('test:pass', (event) => count(event, 'passed'));
+  stream.on('test:fail', (event) => count(event, 'failed'));
   await new Promise((resolve, reject) => {
     const out = stream.compose(spec);
     out.on('data', (chunk) => process.stdout.write(chunk));
     out.on('end', resolve);
     out.on('error', reject);
   });
-  return { passed, failed };
+  return result;
 }
 
 // Style: every C++ file as .clang-format says, and eslint (eslint.config.js) over the
@@ -80,6 +123,22 @@ function testFiles(dir) {
   return fs.readdirSync(dir).filter((file) => file.endsWith('.test.js')).sort().map((file) => path.join(dir, file));
 }
 
+// What the final line adds to "N passed, N failed": the browser tests (passed or failed) in each
+// engine, and the skips by reason.
+function summary({ engines: byEngine, skipped }) {
+  const parts = [];
+  if (byEngine) {
+    const names = ['chromium', 'firefox', 'webkit'].filter((name) => byEngine[name] !== undefined);
+    parts.push(`${names.map((name) => `${name} ${byEngine[name]}`).join(', ') || 'no'} browser tests`);
+  }
+  if (skipped.length) {
+    const reasons = new Map();
+    for (const { reason } of skipped) reasons.set(reason, (reasons.get(reason) || 0) + 1);
+    parts.push(`${skipped.length} skipped: ${[...reasons].map(([reason, n]) => (n > 1 ? `${reason} (${n})` : reason)).join('; ')}`);
+  }
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
 async function main() {
   const only = process.argv.slice(2).map((file) => path.resolve(file));
   const toolsDir = path.join(__dirname, 'tools');
@@ -93,7 +152,7 @@ async function main() {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  const totals = { passed: 0, failed: 0 };
+  const totals = { passed: 0, failed: 0, skipped: [], engines: null };
   if (only.length === 0) {
     console.log('\n== style (clang-format, eslint)');
     const lint = runLint();
@@ -114,12 +173,17 @@ async function main() {
     const tools = await runNodeTests(toolFiles);
     totals.passed += tools.passed;
     totals.failed += tools.failed;
+    totals.skipped.push(...tools.skipped);
   }
   if (browserFiles.length) {
-    console.log('\n== browser tests (Chromium, and Firefox for the cut tests; nginx/Nchan)');
-    const browser = await runNodeTests(browserFiles);
+    // After setup: support.js needs node_modules.
+    const { engines } = require('./browser/support.js');
+    console.log(`\n== browser tests (Chromium; the tests written for every engine in ${engines().join(', ')}; nginx/Nchan)`);
+    const browser = await runNodeTests(browserFiles, { browser: true });
     totals.passed += browser.passed;
     totals.failed += browser.failed;
+    totals.skipped.push(...browser.skipped);
+    totals.engines = browser.engines;
   }
   if (only.length === 0) {
     // The benchmark is not a test: this only proves it still runs, at a tiny size.
@@ -129,7 +193,11 @@ async function main() {
     if (bench.status === 0) totals.passed++;
     else totals.failed++;
   }
-  console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
+  if (totals.skipped.length) {
+    console.log(`\n== skipped (${totals.skipped.length})`);
+    for (const { where, reason } of totals.skipped) console.log(`skipped: ${where}: ${reason}`);
+  }
+  console.log(`\n${totals.passed} passed, ${totals.failed} failed${summary(totals)}`);
   process.exitCode = totals.failed === 0 && totals.passed > 0 ? 0 : 1;
 }
 

@@ -44,6 +44,10 @@ const OTHER_PACKAGES = [
   ['libnginx-mod-nchan', { file: '/usr/lib/nginx/modules/ngx_nchan_module.so' }],
   ['chromium', { file: '/usr/bin/chromium' }],
   ['firefox-esr', { file: '/usr/bin/firefox-esr' }],
+  // WebKit: Debian's WebKitGTK MiniBrowser, driven through WebKitWebDriver (classic WebDriver)
+  // in a virtual X display.
+  ['webkit2gtk-driver', { file: '/usr/bin/WebKitWebDriver' }],
+  ['xvfb', { file: '/usr/bin/Xvfb' }],
   ['redis-server', { file: '/usr/bin/redis-server' }],
   ['g++', { file: '/usr/bin/g++' }],
   ['libgtest-dev', { file: '/usr/include/gtest/gtest.h' }],

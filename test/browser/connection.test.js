@@ -2,65 +2,79 @@
 // The connection's life: close() ends the request on the server too, several connections
 // run side by side with their own cursors and options, failures are reported and retried,
 // timeouts (the server's 408 and the client's own) re-poll silently.
-const { it, before, after } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors } = require('./support.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, engines } = require('./support.js');
 const { freePort } = require('../env/nchan.js');
 
 const env = fixture();
 before(env.start);
 after(env.stop);
 
-it('close() aborts the request in flight so the server sees the subscriber go, and delivers nothing after', async () => {
-  const page = await env.harness('3');
-  await record(page);
-  const name = channel();
-  await page.evaluate((url) => { window.connection = $.comet.connect(url, { onError: window.onErrorRecorder }); }, `/sub/${name}`);
-  await waitForSubscribers(env, name, 1);
-  // 'open' once the server has held the poll for a second (test/browser/state.test.js).
-  assert.ok(['connecting', 'open'].includes(await page.evaluate(() => window.connection.state)));
-  await page.evaluate(() => { window.connection.close(); window.connection.close(); });
-  await waitForSubscribers(env, name, 0);
-  await env.publish(name, JSON.stringify({ type: 't', data: 'too late' }));
-  await sleep(300);
-  const result = await page.evaluate(() => ({
-    state: window.connection.state, seen: window.seen, errors: window.errors,
-    open: $.comet._openRequests(), connections: $.comet.connections().length,
-  }));
-  assert.deepEqual(result, { state: 'closed', seen: [], errors: [], open: 0, connections: 0 });
-  assertNoPageErrors(page);
-  await page.context().close();
-});
+// close() in every engine of COMET_ENGINES: the server sees the subscriber go.
+for (const engine of engines()) {
+  describe(`${engine}: close`, () => {
+    const own = engine === 'chromium' ? env : fixture({ engine });
+    if (own !== env) {
+      before(own.start);
+      after(own.stop);
+    }
+    closeTests(own);
+  });
+}
 
-it('close() from inside a message handler stops the rest of the batch and the polling', async () => {
-  const page = await env.harness('3');
-  await record(page);
-  const name = channel();
-  for (let i = 0; i < 3; i++) await env.publish(name, JSON.stringify({ type: 't', data: i }));
-  await page.evaluate((url) => {
-    window.connection = $.comet.connect(url, { onError: window.onErrorRecorder });
-    $(document).bind('t.comet', (event, data) => { if (data === 0) window.connection.close(); });
-  }, `/multi/${name}`);
-  await waitFor(page, () => window.seen.length >= 1);
-  await sleep(300);
-  assert.deepEqual(await page.evaluate(() => window.seen.map((m) => m.data)), [0]);
-  await waitForSubscribers(env, name, 0);
-  assertNoPageErrors(page);
-  await page.context().close();
-});
+function closeTests(env) {
+  it('close() aborts the request in flight so the server sees the subscriber go, and delivers nothing after', async () => {
+    const page = await env.harness('3');
+    await record(page);
+    const name = channel();
+    await page.evaluate((url) => { window.connection = $.comet.connect(url, { onError: window.onErrorRecorder }); }, `/sub/${name}`);
+    await waitForSubscribers(env, name, 1);
+    // 'open' once the server has held the poll for a second (test/browser/state.test.js).
+    assert.ok(['connecting', 'open'].includes(await page.evaluate(() => window.connection.state)));
+    await page.evaluate(() => { window.connection.close(); window.connection.close(); });
+    await waitForSubscribers(env, name, 0);
+    await env.publish(name, JSON.stringify({ type: 't', data: 'too late' }));
+    await sleep(300);
+    const result = await page.evaluate(() => ({
+      state: window.connection.state, seen: window.seen, errors: window.errors,
+      open: $.comet._openRequests(), connections: $.comet.connections().length,
+    }));
+    assert.deepEqual(result, { state: 'closed', seen: [], errors: [], open: 0, connections: 0 });
+    await assertNoPageErrors(page);
+    await page.context().close();
+  });
 
-it('$.comet.disconnect() closes every connection', async () => {
-  const page = await env.harness('3');
-  const [a, b] = [channel(), channel()];
-  await page.evaluate(([x, y]) => { $.comet.connect(x); $.comet.connect(y); }, [`/sub/${a}`, `/multi/${b}`]);
-  await waitForSubscribers(env, a, 1);
-  await waitForSubscribers(env, b, 1);
-  await page.evaluate(() => $.comet.disconnect());
-  await waitForSubscribers(env, a, 0);
-  await waitForSubscribers(env, b, 0);
-  assert.equal(await page.evaluate(() => $.comet.connections().length), 0);
-  await page.context().close();
-});
+  it('close() from inside a message handler stops the rest of the batch and the polling', async () => {
+    const page = await env.harness('3');
+    await record(page);
+    const name = channel();
+    for (let i = 0; i < 3; i++) await env.publish(name, JSON.stringify({ type: 't', data: i }));
+    await page.evaluate((url) => {
+      window.connection = $.comet.connect(url, { onError: window.onErrorRecorder });
+      $(document).bind('t.comet', (event, data) => { if (data === 0) window.connection.close(); });
+    }, `/multi/${name}`);
+    await waitFor(page, () => window.seen.length >= 1);
+    await sleep(300);
+    assert.deepEqual(await page.evaluate(() => window.seen.map((m) => m.data)), [0]);
+    await waitForSubscribers(env, name, 0);
+    await assertNoPageErrors(page);
+    await page.context().close();
+  });
+
+  it('$.comet.disconnect() closes every connection', async () => {
+    const page = await env.harness('3');
+    const [a, b] = [channel(), channel()];
+    await page.evaluate(([x, y]) => { $.comet.connect(x); $.comet.connect(y); }, [`/sub/${a}`, `/multi/${b}`]);
+    await waitForSubscribers(env, a, 1);
+    await waitForSubscribers(env, b, 1);
+    await page.evaluate(() => $.comet.disconnect());
+    await waitForSubscribers(env, a, 0);
+    await waitForSubscribers(env, b, 0);
+    assert.equal(await page.evaluate(() => $.comet.connections().length), 0);
+    await page.context().close();
+  });
+}
 
 it('runs two connections at once, on one channel or two, each with its own cursor and options', async () => {
   const page = await env.harness('3');

@@ -10,7 +10,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const fs = require('node:fs');
-const { launchBrowser, waitFor, assertNoPageErrors, engines } = require('./support.js');
+const { launchBrowser, waitFor, assertNoPageErrors, engines, notYet } = require('./support.js');
 const { spawn } = require('node:child_process');
 const { startDemo } = require('../../web/demo-server.js');
 const { freePort } = require('../env/nchan.js');
@@ -30,7 +30,7 @@ const text = (page, selector) => page.textContent(selector);
 const quiet = async () => assert.equal((await fetch(`${demo.origin}/pub/demo`, { method: 'DELETE' })).status < 500, true);
 
 for (const engine of engines()) {
-  describe(engine, () => {
+  describe(engine, { skip: notYet(engine) }, () => {
     let browser;
     before(async () => { browser = await launchBrowser(engine); });
     after(async () => { if (browser) await browser.close(); });

@@ -4,13 +4,26 @@
 // can reach nothing but handlers bound for that exact type in the comet namespace.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, waitForSubscribers, channel, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, assertNoPageErrors, JQUERY_VERSIONS, engines } = require('./support.js');
 
-const env = fixture();
-before(env.start);
-after(env.stop);
+// Chromium's: the options tests, and the events tests in Chromium.
+const chromium = fixture();
+before(chromium.start);
+after(chromium.stop);
 
-for (const jq of JQUERY_VERSIONS) {
+// The events in every engine of COMET_ENGINES, on every jQuery.
+for (const engine of engines()) {
+  describe(`${engine}: messages as events`, () => {
+    const env = engine === 'chromium' ? chromium : fixture({ engine });
+    if (env !== chromium) {
+      before(env.start);
+      after(env.stop);
+    }
+    for (const jq of JQUERY_VERSIONS) eventTests(env, jq);
+  });
+}
+
+function eventTests(env, jq) {
   describe(`jQuery ${jq}.x`, () => {
     it('fires <type>.comet for its type only and comet.message for every message, with (event, data, type)', async () => {
       const page = await env.harness(jq);
@@ -41,7 +54,7 @@ for (const jq of JQUERY_VERSIONS) {
       ]);
       assert.deepEqual(result.other, [[1, 2]]);
       assert.deepEqual(result.errors, []);
-      assertNoPageErrors(page);
+      await assertNoPageErrors(page);
       await page.context().close();
     });
 
@@ -67,7 +80,7 @@ for (const jq of JQUERY_VERSIONS) {
         { data: 'empty type', type: null },
       ]);
       assert.deepEqual(result.nulls.map((m) => m.data), ['untyped', [1, 'array'], 'empty type']);
-      assertNoPageErrors(page);
+      await assertNoPageErrors(page);
       await page.context().close();
     });
 
@@ -117,7 +130,7 @@ for (const jq of JQUERY_VERSIONS) {
       assert.equal(result.intact, 'page intact');
       assert.equal(result.title, 'jquery.comet test harness');
       assert.deepEqual(result.errors, []);
-      assertNoPageErrors(page);
+      await assertNoPageErrors(page);
       await page.context().close();
     });
 
@@ -161,7 +174,7 @@ for (const jq of JQUERY_VERSIONS) {
       assert.equal(result.feeds, 2, 'one feed message and the triggerHandler call');
       // triggerHandler itself calls document.onfeed and document.oncomet; the messages did not.
       assert.deepEqual(result.propertyCalls, ['feed', 'comet']);
-      assertNoPageErrors(page);
+      await assertNoPageErrors(page);
       await page.context().close();
     });
 
@@ -196,6 +209,7 @@ for (const jq of JQUERY_VERSIONS) {
 }
 
 describe('options', () => {
+  const env = chromium;
   it('reads typeAttr and dataAttr, and dataAttr: null hands over the whole message', async () => {
     const page = await env.harness('3');
     await record(page);
@@ -214,7 +228,7 @@ describe('options', () => {
     assert.deepEqual(datas, ['{"kind":"ping","body":{"n":1},"data":"ignored"}', '{"n":1}']);
     assert.equal(result.byKind.length, 2);
     assert.ok(result.byKind.every((m) => m.type === 'ping'));
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 
@@ -280,7 +294,7 @@ describe('options', () => {
     assert.match(outcomes.dataUrl, /^TypeError: .*cannot be polled: .*not data:/);
     assert.match(outcomes.oneBadOfMany, /^TypeError: .*"javascript:alert\(1\)" cannot be polled/);
     assert.equal(outcomes.connections, 0);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 
@@ -315,7 +329,7 @@ describe('options', () => {
     assert.ok(mine.includes(`log jquery.comet: ${url}: open -> closed`), mine.join('\n'));
     assert.ok(lines.some((line) => /^warning jquery\.comet: GET \S+\/no-such-location failed with HTTP 404 Not Found; retrying in \d+ ms/.test(line)), lines.join('\n'));
     assert.equal(lines.filter((line) => line.includes('connecting -> open')).length, 1, 'only the debug connection logs');
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 
@@ -337,7 +351,7 @@ describe('options', () => {
       'jquery.comet: unknown option "onerror" is ignored (did you mean "onError"?)',
       'jquery.comet: unknown option "zzzzzz" is ignored',
     ]);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 

@@ -23,7 +23,7 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const { fixture, waitForSubscribers, subscribers, channel, engines, sleep, assertNoPageErrors } = require('./support.js');
+const { fixture, waitForSubscribers, subscribers, channel, engines, sleep, assertNoPageErrors, notYet } = require('./support.js');
 const { startCutProxy, responseLength } = require('../env/cut-proxy.js');
 const { keepAlivePublisher } = require('../env/publisher.js');
 const { startNchan } = require('../env/nchan.js');
@@ -372,7 +372,7 @@ async function many(env, count, options) {
 const CUTTING = { truncate: 0.3, hang: 0.5, hangMs: [0, 15] };
 
 for (const engine of engines()) {
-  describe(`${engine}: multiplexed channels`, () => {
+  describe(`${engine}: multiplexed channels`, { skip: notYet(engine) }, () => {
     const env = fixture({ engine });
     before(() => env.start());
     after(() => env.stop());

@@ -13,7 +13,7 @@
 // them) become free ones. The whole file runs alone, with the README's command; the conf.d and
 // push-server blocks run inside a minimal Debian-like http {} (STOCK_LIKE), the multiplexed
 // location inside the whole file's server block.
-const { it, before, after } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,7 +21,7 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { fixture, waitFor, waitForSubscribers, channel, assertNoPageErrors, JQUERY_VERSIONS } = require('./support.js');
+const { fixture, waitFor, waitForSubscribers, channel, assertNoPageErrors, JQUERY_VERSIONS, engines, launchBrowser } = require('./support.js');
 const { startNchan, freePort, ROOT } = require('../env/nchan.js');
 const { startRedis } = require('../env/redis.js');
 
@@ -291,10 +291,22 @@ after(async () => {
   await Promise.all([whole && whole.stop(), unguarded && unguarded.stop(), nchanChecked && nchanChecked.stop(), env.stop()]);
 });
 
-for (const jq of JQUERY_VERSIONS) {
+// In every engine (the fixture's Chromium, the others launched here). In WebKit the page's
+// errors and console are those from its load on (the quick start's page has no recorder of its
+// own: test/browser/webkit.js runs one after the load).
+for (const engine of engines()) {
+  describe(`${engine}: the quick start`, () => {
+    let browser = null;
+    before(async () => { browser = engine === 'chromium' ? env.browser : await launchBrowser(engine); });
+    after(async () => { if (browser && browser !== env.browser) await browser.close(); });
+    for (const jq of JQUERY_VERSIONS) quickStart(() => browser, jq);
+  });
+}
+
+function quickStart(browser, jq) {
   it(`runs the quick start unchanged on jQuery ${jq}.x, served by the README's nginx.conf, fed by the README's curl command`, async () => {
     whole.useJQuery(jq);
-    const context = await env.browser.newContext();
+    const context = await browser().newContext();
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (error) => page.errors.push(error.message));
@@ -311,7 +323,7 @@ for (const jq of JQUERY_VERSIONS) {
     assert.equal(await page.textContent('#feed li'), 'hello');
     assert.ok(logs.some((line) => line.startsWith('comet message feed')), logs.join('\n'));
     assert.ok(!logs.some((line) => line.startsWith('comet:')), 'onError was not called');
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await context.close();
     await waitForSubscribers(whole, 'tweets', 0);
   });
