@@ -13,6 +13,7 @@
 // them) become free ones. The whole file runs alone, with the README's command; the conf.d and
 // push-server blocks run inside a minimal Debian-like http {} (STOCK_LIKE), the multiplexed
 // location inside the whole file's server block.
+const { processGroupAlive } = require('../env/processes.js');
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
@@ -82,20 +83,6 @@ function startCommand() {
   const line = WHOLE_FILE.split('\n').find((text) => /^#\s+mkdir .*nginx -p/.test(text));
   assert.ok(line, "the whole file's header says how to start it");
   return line.replace(/^#\s+/, '');
-}
-
-function processGroupAlive(pgid) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
-    } catch (error) {
-      // exited meanwhile
-    }
-  }
-  return false;
 }
 
 // Writes `config` as nginx.conf into a directory of its own, with a page in public/ (the quick

@@ -18,6 +18,7 @@
 // scripts write to the console, not the browser's own messages (a blocked request, a CSP
 // violation). What WebDriver cannot do at all (see the list in UNAVAILABLE) throws, saying so:
 // a test that needs it skips WebKit with support.js's needs().
+const { processGroupAlive } = require('../env/processes.js');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -43,21 +44,6 @@ const UNAVAILABLE = {
 
 // --- Processes ----------------------------------------------------------------------------------
 
-// Whether any process of process group `pgid` is still alive (zombies count as gone).
-function groupAlive(pgid) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return false;
-}
-
 function killGroup(pgid, signal) {
   try {
     process.kill(-pgid, signal);
@@ -72,7 +58,7 @@ async function endGroup(pgid, grace = 3000) {
   killGroup(pgid, 'SIGTERM');
   const deadline = Date.now() + grace;
   let killed = false;
-  while (groupAlive(pgid)) {
+  while (processGroupAlive(pgid)) {
     if (!killed && Date.now() > deadline) {
       killGroup(pgid, 'SIGKILL');
       killed = true;
