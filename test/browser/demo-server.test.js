@@ -13,6 +13,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
+const { asNobody, NOBODY } = require('../env/processes.js');
 const { startDemo } = require('../../web/demo-server.js');
 const { freePort, ROOT } = require('../env/nchan.js');
 
@@ -155,8 +156,8 @@ it('runs the nginx worker as nobody when started as root, or says why not', { sk
   // Whether nobody can read the demo's page, found here by reading it as nobody: a checkout
   // under a private directory (mktemp -d is 0700, so is /root) cannot be served by nobody.
   const page = path.join(ROOT, 'web', 'index.html');
-  const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', page], { stdio: 'ignore' });
-  if (asNobody.status !== 0) {
+  const [command, ...argv] = asNobody(['cat', page]);
+  if (spawnSync(command, argv, { stdio: 'ignore' }).status !== 0) {
     // Then the worker stays root, and nchan.js said so.
     assert.deepEqual(workerUids(demo.nchan.child.pid), [0]);
     assert.equal(userWarnings.length, 1);
@@ -165,7 +166,7 @@ it('runs the nginx worker as nobody when started as root, or says why not', { sk
     return;
   }
   assert.deepEqual(userWarnings, []);
-  assert.deepEqual(workerUids(demo.nchan.child.pid), [65534]);
+  assert.deepEqual(workerUids(demo.nchan.child.pid), [NOBODY]);
   // nobody writes the body of a large publish to its temporary file under the prefix.
   const name = `big-${crypto.randomBytes(4).toString('hex')}`;
   const text = 'b'.repeat(300000);

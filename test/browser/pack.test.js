@@ -14,6 +14,7 @@
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawnSync } = require('node:child_process');
+const { asNobody, NOBODY } = require('../env/processes.js');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,7 +24,6 @@ const { fixture, channel, waitFor, waitForSubscribers, assertNoPageErrors } = re
 const ROOT = path.join(__dirname, '..', '..');
 const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const CDN_URL = `https://cdn.jsdelivr.net/npm/jquery.comet@${version}/dist/jquery.comet.js`;
-const NOBODY = 65534;
 const env = fixture();
 let scratch;
 let clone;
@@ -60,14 +60,13 @@ function cloneHead(name) {
 
 // `npm pack --json` in `dir`: its exit status, its stdout (npm's JSON), all its output, and the
 // tarballs it wrote.
-function npmPack(dir, { env: packEnv, uid } = {}) {
+function npmPack(dir, { env: packEnv, asUser } = {}) {
   const out = fs.mkdtempSync(path.join(scratch, 'out-'));
-  let command = which('npm');
-  let args = ['pack', '--json', '--pack-destination', out];
-  if (uid !== undefined) {
-    fs.chownSync(out, uid, uid);
-    args = [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', command, ...args];
-    command = which('setpriv');
+  let [command, ...args] = [which('npm'), 'pack', '--json', '--pack-destination', out];
+  if (asUser) {
+    fs.chownSync(out, NOBODY, NOBODY);
+    [command, ...args] = asNobody([command, ...args]);
+    command = which(command);  // the PATH given to npm has no emscripten, and maybe no setpriv
   }
   const result = spawnSync(command, args, { cwd: dir, env: packEnv, encoding: 'utf8' });
   assert.equal(result.error, undefined, `npm pack could not start: ${result.error}`);
@@ -224,12 +223,9 @@ it('without Emscripten, as a user who is not root, npm pack fails naming the pac
   const home = path.join(scratch, 'home-not-root');
   fs.mkdirSync(home);
   const packEnv = { PATH: pathWithoutEmscripten(), HOME: home, npm_config_update_notifier: 'false' };
-  let uid;
-  if (process.getuid() === 0) {
-    // Root runs it as nobody (setpriv), in a clone and a home that nobody owns.
-    uid = NOBODY;
-    execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir, home]);
-  }
-  const result = npmPack(dir, { env: packEnv, uid });
+  // Root runs it as nobody (setpriv), in a clone and a home that nobody owns.
+  const asUser = process.getuid() === 0;
+  if (asUser) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir, home]);
+  const result = npmPack(dir, { env: packEnv, asUser });
   assertLoudFailure(result, dir, 'setup installs them itself (apt-get) only when run as root. Install as root:');
 });

@@ -13,7 +13,7 @@
 // them) become free ones. The whole file runs alone, with the README's command; the conf.d and
 // push-server blocks run inside a minimal Debian-like http {} (STOCK_LIKE), the multiplexed
 // location inside the whole file's server block.
-const { processGroupAlive } = require('../env/processes.js');
+const { processGroupAlive, asNobody, NOBODY } = require('../env/processes.js');
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
@@ -106,10 +106,9 @@ async function startWholeFile(config) {
   server.useJQuery('3');
   const asRoot = process.getuid() === 0;
   if (asRoot) {
-    for (const entry of [dir, ...fs.readdirSync(dir, { recursive: true }).map((name) => path.join(dir, name))]) fs.chownSync(entry, 65534, 65534);
+    for (const entry of [dir, ...fs.readdirSync(dir, { recursive: true }).map((name) => path.join(dir, name))]) fs.chownSync(entry, NOBODY, NOBODY);
   }
-  const argv = ['bash', '-c', startCommand()];
-  if (asRoot) argv.unshift('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups');
+  const argv = asRoot ? asNobody(['bash', '-c', startCommand()]) : ['bash', '-c', startCommand()];
   const child = spawn(argv[0], argv.slice(1), {
     cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir },
   });

@@ -2,6 +2,7 @@
 // Starts the project's own nginx + Nchan in the foreground on 127.0.0.1 and stops it again.
 // Used by the browser tests, the benchmark and `npm start`.
 const { spawn, spawnSync } = require('node:child_process');
+const { asNobody } = require('./processes.js');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -78,7 +79,6 @@ async function waitForStore(origin, timeoutMs) {
 // its temporary directories there nobody's itself), and the checkout's directories are tried
 // as nobody. A checkout that nobody cannot read (one under a private directory: mktemp -d
 // is 0700, so is /root) keeps the worker as root, and says so once.
-const NOBODY = 65534;
 let warnedAboutRoot = false;
 function workerUser(prefix, root) {
   if (!process.getuid || process.getuid() !== 0) return '';
@@ -87,7 +87,8 @@ function workerUser(prefix, root) {
     .map((dir) => path.join(root, dir)).filter((dir) => fs.existsSync(dir));
   const tests = [['-x', prefix], ...readable.map((dir) => ['-r', dir, '-a', '-x', dir])];
   const args = tests.flatMap((test, i) => (i ? ['-a', ...test] : test));
-  const check = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'test', ...args]);
+  const [command, ...argv] = asNobody(['test', ...args]);
+  const check = spawnSync(command, argv);
   if (check.status === 0) return 'user nobody nogroup;';
   if (!warnedAboutRoot) {
     warnedAboutRoot = true;

@@ -17,4 +17,12 @@ function processGroupAlive(pgid) {
   return false;
 }
 
-module.exports = { processGroupAlive };
+// The uid and gid of nobody, as Debian has them.
+const NOBODY = 65534;
+
+// argv run as nobody instead: setpriv drops root's uid, gid and supplementary groups first.
+function asNobody(argv) {
+  return ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv];
+}
+
+module.exports = { processGroupAlive, asNobody, NOBODY };
