@@ -11,7 +11,7 @@
 // same cursor, and the page must not have delivered anything from the cut answer.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, channel, engines, assertNoPageErrors, notYet } = require('./support.js');
+const { fixture, channel, engines, assertNoPageErrors } = require('./support.js');
 const { startCutProxy } = require('../env/cut-proxy.js');
 const { keepAlivePublisher } = require('../env/publisher.js');
 
@@ -101,7 +101,7 @@ async function sweep(env, { location, batch, how }) {
 }
 
 for (const engine of engines()) {
-  describe(`${engine}: a real Nchan answer cut at every byte`, { skip: notYet(engine) }, () => {
+  describe(`${engine}: a real Nchan answer cut at every byte`, () => {
     const env = fixture({ engine });
     before(() => env.start());
     after(() => env.stop());

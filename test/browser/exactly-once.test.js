@@ -7,7 +7,7 @@
 // message must arrive once, in order.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, waitFor, channel, engines, sleep, assertNoPageErrors, notYet } = require('./support.js');
+const { fixture, waitFor, channel, engines, sleep, assertNoPageErrors } = require('./support.js');
 const { startCutProxy } = require('../env/cut-proxy.js');
 const { keepAlivePublisher } = require('../env/publisher.js');
 
@@ -59,7 +59,7 @@ async function soak(env, location, seed) {
 }
 
 for (const engine of engines()) {
-  describe(`${engine}: cut at random`, { skip: notYet(engine) }, () => {
+  describe(`${engine}: cut at random`, () => {
     const env = fixture({ engine });
     before(() => env.start());
     after(() => env.stop());
