@@ -152,6 +152,7 @@ async function startDemo({ port = 0, nchanOptions = {} } = {}) {
   return {
     origin,
     nchan,
+    server,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

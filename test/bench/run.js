@@ -286,7 +286,7 @@ async function main() {
   const env = {};
   const authorizer = await startAuthorizer();
   const bearer = { Authorization: `Bearer ${authorizer.token('bench')}` };
-  env.server = await startNchan({ authorizer });
+  env.server = await startNchan({ authorizer, requestLog: false });
   env.browser = await launchBrowser(ENGINE);
   const engine = `${ENGINE} ${env.browser.version()}`;
   process.stdout.write(`[bench] engine: ${engine}\n`);

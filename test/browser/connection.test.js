@@ -104,7 +104,7 @@ it('runs two connections at once, on one channel or two, each with its own curso
   assert.deepEqual(result.a, [0, 1, 2, 3, 4].map((i) => `shared:${i}`));
   assert.deepEqual(result.b, [0, 1, 2, 3, 4].map((i) => `shared:${i}`));
   assert.deepEqual(result.c, [0, 1, 2, 3, 4].map((i) => `own:"o${i}"`));
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -129,7 +129,7 @@ it('reports an HTTP failure to onError and comet.error, retries on the slow path
   await waitFor(page, () => window.seen.length === 1);
   assert.deepEqual(await page.evaluate(() => window.seen), [{ data: 'created', type: 'x' }]);
   assert.equal(await page.evaluate(() => window.connection.state), 'open');
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -167,7 +167,7 @@ it('re-polls at once, silently, after the server\'s 408 and after its own timeou
   await waitFor(page, () => window.seen.length === 2);
   assert.deepEqual((await page.evaluate(() => window.seen.map((m) => m.type))).sort(), ['c', 's']);
   assert.deepEqual(await page.evaluate(() => window.errors), []);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -185,7 +185,7 @@ for (const [title, query, startsAtOnce] of [
     await env.publish(name, JSON.stringify({ type: 'early', data: 'first' }));
     await waitFor(page, () => window.early.length === 1);
     assert.deepEqual(await page.evaluate(() => window.early), ['first']);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 }
@@ -204,6 +204,6 @@ it('replaces the old plugin\'s $.comet, and a second copy of the script leaves t
   await waitFor(page, () => window.got.length === 1);
   assert.deepEqual(await page.evaluate(() => ({ got: window.got, old: window.oldPluginCalled || false })),
     { got: ['replaced'], old: false });
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });

@@ -81,7 +81,7 @@ async function deploy(t, { what, redis, act }) {
       `${result.statuses.join(', ')}; ${result.got.length} of 20 messages, in order`);
     assert.deepEqual(result.got, range(0, 20), 'every message once, in order');
     assert.equal(result.state, 'open');
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     return { back, statuses: result.statuses };
   } finally {
     await page.context().close();
@@ -173,7 +173,7 @@ it('Redis coming up after nginx: 503 until it is there, then every message once,
     assert.ok(result.statuses.every((status) => status === 503), `${result.statuses}`);
     const ceiling = Math.min(30000, 1000 * 2 ** (result.statuses.length - 1));
     assert.ok(pageBack - serverBack <= ceiling + 300);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
   } finally {
     await page.context().close();
     await server.stop();

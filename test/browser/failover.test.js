@@ -81,7 +81,7 @@ it('fails over to the next instance when the one in use dies mid-stream, every m
     assert.ok(result.errors.length >= 1 && result.errors.every((m) => m.includes(`at ${b.origin}/sub/${name}`)),
       `the failure said where it goes next: ${JSON.stringify(result.errors)}`);
     t.diagnostic(`${result.errors.length} failure(s) reported on the way from A to B; 40 of 40 messages, in order`);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   } finally {
     await Promise.all([a.stop(), b.stop()]);

@@ -34,7 +34,7 @@ it(`${CYCLES} connect/close cycles leave the heap, the XHRs and the server's sub
   assert.equal(done.open, 0);
   assert.equal(done.connections, 0);
   await waitForSubscribers(env, name, 0);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -91,6 +91,6 @@ it(`${MESSAGES} messages leave the heap flat and arrive exactly once`, async (t)
   assert.equal(result.lastError, null);
   assert.ok(result.end.used <= result.warm.used + 4096, `heap in use grew from ${result.warm.used} to ${result.end.used}`);
   assert.ok(result.end.liveXhrs <= 1, `live XHRs ${result.end.liveXhrs}`);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });

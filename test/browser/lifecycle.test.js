@@ -68,7 +68,7 @@ it('stops polling while offline without reporting errors, and polls at once when
   const offline = result.states.indexOf('offline');
   assert.ok(['connecting', 'connecting,open'].includes(result.states.slice(0, offline).join()), JSON.stringify(result.states));
   assert.deepEqual(result.states.slice(offline, offline + 3), ['offline', 'connecting', 'open']);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -97,7 +97,7 @@ it('closes its poll on pagehide so the page enters the back/forward cache, and r
   assert.ok(result.states.includes('suspended'), JSON.stringify(result.states));
   assert.deepEqual(result.errors, []);
   await waitForSubscribers(env, name, 1);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -114,6 +114,6 @@ it('fires comet.open once the server accepts the poll and comet.close after clos
   assert.deepEqual(result.lifecycle, ['comet.open', 'comet.close']);
   assert.deepEqual(result.states, ['connecting', 'open', 'closed']);
   assert.equal(result.state, 'closed');
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });

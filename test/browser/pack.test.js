@@ -175,7 +175,7 @@ it('the packed file, from a CDN origin under the printed integrity hash, runs an
   await env.publish(name, JSON.stringify({ type: 'hello', data: 'from the clean clone' }));
   await waitFor(page, () => window.got.length === 1);
   assert.deepEqual(await page.evaluate(() => window.got), ['from the clean clone']);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 

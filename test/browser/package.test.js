@@ -83,7 +83,7 @@ it('works from the installed package with a plain script tag', async () => {
     <script src="/pkg/node_modules/jquery/dist/jquery.js"></script>
     <script src="/pkg/node_modules/jquery.comet/dist/jquery.comet.js"></script>`);
   await receives(page, false);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -107,7 +107,7 @@ it("bundles the README's import example with esbuild: it attaches to the jQuery 
   await waitFor(page, () => window.feed.length === 1);
   assert.deepEqual(await page.evaluate(() => window.feed), [{ text: 'bundled' }]);
   await receives(page, true);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 

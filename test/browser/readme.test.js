@@ -389,7 +389,7 @@ it('a new page on /activity gets none of 300 buffered messages, then the next; /
   assert.equal(oldest.requests.length, 301, 'one request per buffered message, and the one that waits');
   await oldest.context().close();
   t.diagnostic(`300 buffered: /replay ${replayMs.toFixed(0)} ms in 2 requests; /activity without newest ${oldestMs.toFixed(0)} ms in 301 requests`);
-  for (const page of [live, replay, oldest]) assertNoPageErrors(page);
+  for (const page of [live, replay, oldest]) await assertNoPageErrors(page);
 });
 
 it('a page that resumes with a saved cursor on /activity still gets what it missed', async () => {
@@ -409,7 +409,7 @@ it('a page that resumes with a saved cursor on /activity still gets what it miss
   await waitFor(page, () => window.seen.length === 3);
   assert.deepEqual(await page.evaluate(() => window.seen), ['a', 'b', 'c']);
   assert.ok(page.requests[before]['if-none-match'], 'the first poll after resuming carries the cursor');
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await page.context().close();
 });
 
@@ -504,7 +504,7 @@ it("runs the README's cross-origin push server: nginx answers the preflight with
     const refused = await request('GET', url, { headers: { Origin: whole.origin, Authorization: 'Bearer bad' } });
     assert.equal(refused.headers['www-authenticate'], 'Bearer', "with the application's headers");
     assert.equal(refused.headers['access-control-allow-origin'], whole.origin, "and Nchan's CORS headers");
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
 
     const polls = asked.filter((entry) => entry.headers.authorization === 'Bearer good');
@@ -544,7 +544,7 @@ it("runs the README's multiplexed location: one poll for two channels, the compo
     assert.ok(etags.every((etag) => etag && etag.includes(',')), `compound Etags: ${etags.join(' ')}`);
     etags.forEach((etag, i) => assert.equal(page.requests[i + 1]['if-none-match'], etag, 'each Etag goes back exactly'));
     t.diagnostic(`Etags: ${etags.join(' ')}`);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     await page.context().close();
   } finally {
     await server.stop();

@@ -75,7 +75,7 @@ for (const resume of ['session', 'persist']) {
     assert.ok(!resumed.url.includes('_='), 'and so needs no cache buster');
     t.diagnostic(`40 of 40 once, in order; the reload came after ${before} (and maybe a few of 20-29, still in the old page); ` +
       `the first poll after it carried If-None-Match ${resumed.ifNoneMatch}`);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
 
     if (resume === 'persist') {
       // A new tab of the same origin picks up where the last one stopped.
@@ -115,7 +115,7 @@ it('keeps polling when storage cannot be used, and only the reload does not resu
   await waitForSubscribers(env, name, 1);
   await env.publish(name, JSON.stringify({ type: 'n', data: 'still' }));
   assert.deepEqual(await waitForReceived(context, `/sub/${name}`, 1), ['still']);
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await context.close();
 });
 
@@ -135,7 +135,7 @@ it('does not resume from a saved cursor that is not a whole message id: it start
   assert.deepEqual(await waitForReceived(context, `/sub/${name}`, 3), [0, 1, 2], 'from the oldest buffered message');
   assert.equal(requests[0].ifNoneMatch, null, 'the first poll carries no cursor');
   assert.ok(requests[0].url.includes('_='), 'and a cache buster');
-  assertNoPageErrors(page);
+  await assertNoPageErrors(page);
   await context.close();
 });
 

@@ -54,12 +54,6 @@ function needs(engine, ...features) {
   return false;
 }
 
-// For the files written for every engine that do not run in WebKit yet (issue 14): the reason
-// their WebKit suite is skipped, as in describe(name, { skip: notYet(engine) }, ...), or false.
-function notYet(engine) {
-  return engine === 'webkit' ? 'webkit: this file does not run in WebKit yet' : false;
-}
-
 // Runs `fn` as subtest `name` of test `t`, skipped with `reason` when there is one: the part of
 // a test that an engine cannot do is skipped and reported (test/run.js lists every skip with
 // its reason), never left out silently.
@@ -187,4 +181,4 @@ function assertNoPageErrors(page) {
 }
 
 module.exports = { fixture, record, waitFor, waitForSubscribers, subscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS,
-  launchBrowser, CHROMIUM_ARGS, engines, ENGINES, needs, part, notYet };
+  launchBrowser, CHROMIUM_ARGS, engines, ENGINES, needs, part };

@@ -11,7 +11,8 @@
 // context do).
 //
 // What a page offers: goto, evaluate (a function, run with its argument, awaited; its result
-// as JSON), waitForFunction, textContent, url, reload, context, close, isClosed, and
+// as JSON), waitForFunction, textContent, $eval, $$eval, fill, click, screenshot, url, reload,
+// context (newContext({ viewport }) sizes its windows' content to it), close, isClosed, and
 // on('pageerror' | 'console') through a recorder in the page (test/browser/pages/recorder.js,
 // the first script of the test pages, or run after the load where a page lacks it): classic
 // WebDriver reports neither uncaught errors nor the console. The recorder sees what the page's
@@ -22,7 +23,7 @@ const { processGroupAlive } = require('../env/processes.js');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Builder } = require('selenium-webdriver');
+const { Builder, By } = require('selenium-webdriver');
 const { freePort } = require('../env/nchan.js');
 
 const XVFB = '/usr/bin/Xvfb';
@@ -81,7 +82,7 @@ function start(command, args, options) {
 
 // Xvfb on a display it chooses itself: it writes the number to fd 3 once it accepts clients.
 function startXvfb() {
-  const xvfb = start(XVFB, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
+  const xvfb = start(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1600x24', '-nolisten', 'tcp'],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let text = '';
@@ -270,6 +271,52 @@ class WebKitPage {
     }, selector);
   }
 
+  // fn(element, arg) for the first element `selector` matches (an error if none does), as
+  // Playwright's page.$eval; $$eval: fn(elements, arg) for all of them.
+  $eval(selector, fn, arg) {
+    return this._execute(`([selector, arg]) => {
+      const element = document.querySelector(selector);
+      if (!element) throw new Error('no element matches ' + selector);
+      return (${fn.toString()})(element, arg);
+    }`, true, [selector, arg], 'page.$eval');
+  }
+
+  $$eval(selector, fn, arg) {
+    return this._execute(`([selector, arg]) => (${fn.toString()})([...document.querySelectorAll(selector)], arg)`,
+      true, [selector, arg], 'page.$$eval');
+  }
+
+  // As a user would: WebDriver's own clear, typing and click on the element.
+  fill(selector, value) {
+    return this._run(async (driver) => {
+      const element = await driver.findElement(By.css(selector));
+      await element.clear();
+      await element.sendKeys(value);
+    });
+  }
+
+  click(selector) {
+    return this._run(async (driver) => (await driver.findElement(By.css(selector))).click());
+  }
+
+  // The window's content as PNG, written to `path` if given; resolves to its bytes.
+  async screenshot({ path: file } = {}) {
+    const png = Buffer.from(await this._run((driver) => driver.takeScreenshot()), 'base64');
+    if (file) fs.writeFileSync(file, png);
+    return png;
+  }
+
+  // Makes the window's content (innerWidth x innerHeight) `width` x `height`: WebDriver sets
+  // the outer size, so the frame around the content is measured first and added.
+  async _setViewport({ width, height }) {
+    await this._run(async (driver) => {
+      const window = driver.manage().window();
+      const outer = await window.getRect();
+      const inner = await driver.executeScript('return [window.innerWidth, window.innerHeight];');
+      await window.setRect({ width: width + (outer.width - inner[0]), height: height + (outer.height - inner[1]) });
+    });
+  }
+
   on(event, listener) {
     if (!this._listeners[event]) throw new Error(`webkit: page.on('${event}'): ${UNAVAILABLE[event] || 'not provided here'}`);
     this._listeners[event].push(listener);
@@ -317,9 +364,10 @@ class WebKitPage {
 }
 
 class WebKitContext {
-  constructor(browser) {
+  constructor(browser, { viewport = null } = {}) {
     this._browser = browser;
     this._pages = new Set();
+    this._viewport = viewport;
   }
 
   async newPage() {
@@ -332,6 +380,7 @@ class WebKitContext {
     });
     const page = new WebKitPage(this, handle);
     this._pages.add(page);
+    if (this._viewport) await page._setViewport(this._viewport);
     return page;
   }
 
@@ -379,8 +428,8 @@ class WebKitBrowser {
     return turn;
   }
 
-  async newContext() {
-    const context = new WebKitContext(this);
+  async newContext(options = {}) {
+    const context = new WebKitContext(this, options);
     this._contexts.add(context);
     return context;
   }

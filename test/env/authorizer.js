@@ -11,6 +11,9 @@
 //   GET /cookie  the same by the cookie `session=<token>` (the cross-origin tests).
 //   GET /token?user=<name>  the user's current token, as text (what a page's headers function
 //                fetches: nginx serves it on the page's origin as /session/token).
+//   GET /token  Cookie: user=<name>  the same as JSON, {"token": "..."}: the README's headers
+//                example fetches it as written, $.getJSON('/token') (nginx serves it on the
+//                page's origin as /token; the page names its user in that cookie).
 //
 //   const authorizer = await startAuthorizer();
 //   authorizer.token('alice')    the current token (issued on first use)
@@ -57,8 +60,11 @@ function startAuthorizer() {
     let answer;
     let user = null;
     if (url.pathname === '/token') {
-      user = url.searchParams.get('user') || 'anonymous';
-      answer = [200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, token(user)];
+      const cookie = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie || '');
+      user = url.searchParams.get('user') || (cookie && decodeURIComponent(cookie[1])) || 'anonymous';
+      answer = url.searchParams.has('user')
+        ? [200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }, token(user)]
+        : [200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, JSON.stringify({ token: token(user) })];
     } else if (url.pathname === '/bearer') {
       const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization || '');
       answer = decide(match && match[1], 'bearer');

@@ -99,13 +99,14 @@ function workerUser(prefix, root) {
 }
 
 // Returns { port, origin, corsPort, corsOrigin, prefix, stop(signal), reload(), publish(),
-// channelInfo(), ready(), log(), accessLog() }.
+// channelInfo(), ready(), log(), accessLog(), requests() }.
 // options.template replaces nginx.conf.template (same placeholders); options.redis
 // ("redis://host:port") keeps channels in that Redis instead of nginx's shared memory, and the
 // promise waits until Nchan is connected to it, unless options.waitForStore is false (then
 // ready() waits for it). options.authorizer (test/env/authorizer.js, or any { address }) is
 // what the authorized locations ask; without it they answer 502. options.corsPort: the
-// cross-origin server's port (a free one unless told).
+// cross-origin server's port (a free one unless told). options.requestLog: false keeps no log
+// of the requests (requests() is then empty).
 async function startNchan(options = {}) {
   const port = options.port || await freePort();
   const corsPort = options.corsPort || await freePort();
@@ -118,6 +119,7 @@ async function startNchan(options = {}) {
     .replace(/\{\{AUTHORIZER\}\}/g, authorizer)
     .replace(/\{\{PREFIX\}\}/g, prefix)
     .replace(/\{\{ROOT\}\}/g, options.root || ROOT)
+    .replace(/\{\{REQUEST_LOG\}\}/g, options.requestLog === false ? '' : `access_log ${prefix}/requests.log polls;`)
     .replace('{{USER}}', workerUser(prefix, options.root || ROOT))
     .replace('{{REDIS}}', options.redis ? `nchan_redis_url "${options.redis}";\n  nchan_use_redis on;` : '');
   const configPath = path.join(prefix, 'nginx.conf');
@@ -234,10 +236,22 @@ async function startNchan(options = {}) {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
+  // Every request either server has finished, oldest first, as the tests' JSON log has it:
+  // { port, method, url (path and query), status, ifNoneMatch, ifModifiedSince (as sent; '' for
+  // none), etag, lastModified (as answered), bytes }; only those whose url `match` accepts (a
+  // string it contains, or a function). A poll is logged once it is answered or given up.
+  function requests(match = () => true) {
+    const file = path.join(prefix, 'requests.log');
+    const accepts = typeof match === 'function' ? match : (url) => url.includes(match);
+    if (!fs.existsSync(file)) return [];
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+      .filter((request) => accepts(request.url));
+  }
+
   return {
     port, origin, corsPort, corsOrigin: `http://127.0.0.1:${corsPort}`, prefix, child, publish, channelInfo, stop, reload, ready,
     log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
-    accessLog,
+    accessLog, requests,
   };
 }
 
