@@ -227,6 +227,7 @@ class WebKitPage {
 
   async goto(url) {
     await this._run((driver) => driver.get(url));
+    this._url = await this._run((driver) => driver.getCurrentUrl());
     await this._ensureRecorder();
   }
 
@@ -235,8 +236,10 @@ class WebKitPage {
     await this._ensureRecorder();
   }
 
+  // As Playwright's, at once: the URL of the last goto (about:blank before one); a navigation
+  // of the page's own is not seen here.
   url() {
-    return this._run((driver) => driver.getCurrentUrl());
+    return this._url || 'about:blank';
   }
 
   evaluate(fn, arg) {
