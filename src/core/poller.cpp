@@ -31,6 +31,7 @@ const char* name_of(Event event) {
         case Event::NotModified: return "not-modified";
         case Event::HttpFailure: return "http-failure";
         case Event::NetworkFailure: return "network-failure";
+        case Event::FailureDue: return "failure-due";
         case Event::TooLarge: return "too-large";
         case Event::TooLargeNoCursor: return "too-large-no-cursor";
         case Event::Unauthorized: return "unauthorized";
@@ -81,7 +82,8 @@ enum class Effect : uint8_t {
     SkipThenSend,     // too large, but its id is known: abandon it, step past it, report it, ask again
     AbortThenSend,    // the request outlived its timeout: not an error, ask again
     FailHttp,         // report the status, move on to the next URL, start the retry timer
-    FailNetwork,      // the same for a failure without an HTTP response
+    HoldFailure,      // a failure without an HTTP response: count it, choose its delay, hold the report
+    FailNetwork,      // the held one stands: report it, move on to the next URL, wait out the rest
     FailIncomplete,   // the same for a response that did not verifiably arrive whole
     FailOversize,     // too large and no id to step past it by: abandon it, report, back off
     FailHeaders,      // the caller could not supply the headers: report, back off
@@ -107,8 +109,11 @@ constexpr Row kTransitions[] = {
     {State::Open, Event::NotModified, State::Waiting, Effect::WaitQuietly},
     {State::Connecting, Event::HttpFailure, State::Waiting, Effect::FailHttp},
     {State::Open, Event::HttpFailure, State::Waiting, Effect::FailHttp},
-    {State::Connecting, Event::NetworkFailure, State::Waiting, Effect::FailNetwork},
-    {State::Open, Event::NetworkFailure, State::Waiting, Effect::FailNetwork},
+    // Held first (failure_grace): a page that is leaving suspends or closes meanwhile.
+    {State::Connecting, Event::NetworkFailure, State::Connecting, Effect::HoldFailure},
+    {State::Open, Event::NetworkFailure, State::Open, Effect::HoldFailure},
+    {State::Connecting, Event::FailureDue, State::Waiting, Effect::FailNetwork},
+    {State::Open, Event::FailureDue, State::Waiting, Effect::FailNetwork},
     {State::Connecting, Event::Incomplete, State::Waiting, Effect::FailIncomplete},
     {State::Open, Event::Incomplete, State::Waiting, Effect::FailIncomplete},
     {State::Connecting, Event::TooLarge, State::Open, Effect::SkipThenSend},
@@ -212,6 +217,7 @@ bool Poller::holding() const {
 
 std::optional<Millis> Poller::next_deadline() const {
     if (state_ == State::Waiting) return retry_at_;
+    if (failure_held_) return held_until_;
     std::optional<Millis> next;
     if (in_flight_ && config_.timeout > 0) next = request_deadline_;
     if (holding() && (!next || held_at_ < *next)) next = held_at_;
@@ -329,6 +335,7 @@ bool Poller::on_headers_failed(Millis now, uint64_t request_id, std::string erro
 
 bool Poller::on_timer(Millis now) {
     if (state_ == State::Waiting && now >= retry_at_) return apply(now, Event::RetryDue, nullptr);
+    if (failure_held_ && now >= held_until_) return apply(now, Event::FailureDue, nullptr);
     if (in_flight_ && config_.timeout > 0 && now >= request_deadline_) {
         // Headers that never come fail like a function that threw: reported, backed off.
         if (awaiting_headers_) {
@@ -390,19 +397,29 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
                          refreshed_ && refused_credentials(response->status) ? " again, with fresh headers" : ""}),
                  response);
             break;
+        case Effect::HoldFailure:
+            in_flight_ = false;
+            ++failures_;
+            failure_held_ = true;
+            held_retry_at_ = now + failure_delay(nullptr);
+            held_until_ = now + std::min(config_.failure_grace, (held_retry_at_ - now) / 2);
+            if (now >= held_until_) apply(now, Event::FailureDue, nullptr);
+            break;
         case Effect::FailNetwork: {
+            failure_held_ = false;
             std::string_view origin = origin_of(url());
             bool foreign = !config_.page_origin.empty() && !origin.empty() && !iequals(origin, config_.page_origin);
-            fail(now, 0, "", false,
-                 foreign ? concat({"failed without an HTTP response (refused, reset or blocked; or the server, on "
-                                   "another origin, does not allow this page's origin ",
-                                   config_.page_origin,
-                                   config_.with_credentials
-                                       ? " with credentials: Access-Control-Allow-Origin must name it and "
-                                         "Access-Control-Allow-Credentials be true)"
-                                       : ": Access-Control-Allow-Origin)"})
-                         : std::string("failed without an HTTP response (refused, reset or blocked)"),
-                 nullptr);
+            report_failure(
+                now, 0, "", false,
+                foreign ? concat({"failed without an HTTP response (refused, reset or blocked; or the server, on "
+                                  "another origin, does not allow this page's origin ",
+                                  config_.page_origin,
+                                  config_.with_credentials
+                                      ? " with credentials: Access-Control-Allow-Origin must name it and "
+                                        "Access-Control-Allow-Credentials be true)"
+                                      : ": Access-Control-Allow-Origin)"})
+                        : std::string("failed without an HTTP response (refused, reset or blocked)"),
+                std::max<Millis>(0, held_retry_at_ - now));
             break;
         }
         case Effect::FailHeaders: fail_headers(now); break;
@@ -419,6 +436,7 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
         case Effect::Pause:
         case Effect::Stop:
             if (in_flight_) abort_request();
+            drop_held_failure();
             break;
     }
     return true;
@@ -627,7 +645,11 @@ void Poller::fail(Millis now, int status, std::string error_thrown, bool describ
                   const Response* delay_from) {
     in_flight_ = false;
     ++failures_;
-    Millis retry_in = failure_delay(delay_from);
+    report_failure(now, status, std::move(error_thrown), described, what, failure_delay(delay_from));
+}
+
+void Poller::report_failure(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
+                            Millis retry_in) {
     size_t next = (url_index_ + 1) % config_.urls.size();
     bool moves = next != url_index_;
     Action& failure = report(status, std::move(error_thrown), described, described);
@@ -640,6 +662,14 @@ void Poller::fail(Millis now, int status, std::string error_thrown, bool describ
         url_index_ = next;
         emit(Action::UrlChanged).index = next;
     }
+}
+
+// The page went (suspended, closed) or the network did (offline) while a failure was held: it
+// was theirs, not the server's. It is not counted, and its delay is not waited out.
+void Poller::drop_held_failure() {
+    if (!failure_held_) return;
+    failure_held_ = false;
+    --failures_;
 }
 
 }  // namespace comet

@@ -53,6 +53,13 @@ struct PollerConfig {
     // channel may take minutes. Refusals, resets and error statuses come back well within it.
     // 0 = only a response opens.
     Millis open_after = 1000;
+    // A failure without any response (status 0) is held this long before it counts: a browser
+    // that leaves the page cancels its requests first (WebKit does so 5 to 20 ms before
+    // pagehide), and such a failure is the page going, not the server. Suspended, offline or
+    // closed within the hold, it is dropped unreported; otherwise it is reported and retried
+    // as ever, at the same time: the hold is part of the retry delay, at most half of it, so
+    // the report still says when the retry comes (never "at once"). 0 = count it at once.
+    Millis failure_grace = 250;
     Millis retry_delay = 1000;                // the first backoff step after a failure
     Millis max_retry_delay = 30000;           // the backoff's cap, and the slow path's delay
     uint64_t max_response_bytes = 16u << 20;  // a larger response is reported and skipped
@@ -104,7 +111,8 @@ enum class Event : uint8_t {
     Held,              // the request has been out for open_after without an answer: accepted
     NotModified,       // 304 from an interval-poll location: ask again after retry_delay
     HttpFailure,       // any other status
-    NetworkFailure,    // status 0: refused, reset, DNS, CORS
+    NetworkFailure,    // status 0: refused, reset, DNS, CORS; held for failure_grace
+    FailureDue,        // ... and the hold is over: it counts
     TooLarge,          // the response grew past max_response_bytes; its cursor is known
     TooLargeNoCursor,  // ... and it carries no cursor to step past it by
     Unauthorized,      // 401 or 403 with ask_headers, the first in a run of failures
@@ -242,6 +250,10 @@ class Poller {
     Action& report(int status, std::string error_thrown, bool has_response, bool has_body);
     void fail(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
               const Response* delay_from);
+    // fail()'s second half: the failure is counted and its delay chosen.
+    void report_failure(Millis now, int status, std::string error_thrown, bool described, std::string_view what,
+                        Millis retry_in);
+    void drop_held_failure();
     void fail_oversize(Millis now, const Response& response);
     void fail_headers(Millis now);
     std::string oversize_sentence() const;
@@ -261,6 +273,10 @@ class Poller {
     Millis request_deadline_ = 0;
     Millis held_at_ = 0;  // when the request sent while Connecting counts as accepted
     Millis retry_at_ = 0;
+    // A network failure being held (NetworkFailure): until when, and when its retry is due.
+    bool failure_held_ = false;
+    Millis held_until_ = 0;
+    Millis held_retry_at_ = 0;
     Cursor cursor_;
     size_t url_index_ = 0;
     uint32_t failures_ = 0;

@@ -91,7 +91,7 @@ async function sweep(env, { location, batch, how }) {
     assert.ok(sameCursor(last.cursor, cursor));
     const failures = await page.evaluate(() => window.failures);
     assert.ok(failures.every((status) => status === 0), `failures other than status 0: ${failures}`);
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     return { ...stats, messages: expected.length, reported: failures.length, proxy: proxy.stats() };
   } finally {
     publisher.close();

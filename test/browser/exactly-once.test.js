@@ -46,7 +46,7 @@ async function soak(env, location, seed) {
     let lost = 0;
     for (let i = 0; i < MESSAGES; i++) if (!seen.has(i)) lost++;
     const stats = proxy.stats();
-    assertNoPageErrors(page);
+    await assertNoPageErrors(page);
     return {
       lost, duplicated: ids.length - seen.size, inOrder: ids.every((id, i) => i === 0 || id > ids[i - 1]),
       delivered: ids.length, failures, publishedIn, ...stats,

@@ -43,6 +43,7 @@ const LACKS = {
   },
   firefox: {
     crash: 'firefox: no way to crash a renderer (that takes CDP, which is Chromium\'s)',
+    bfcache: 'firefox: no back/forward cache under Playwright (a page left and gone back to is loaded anew, even a plain one)',
   },
 };
 

@@ -11,7 +11,7 @@
 // context do).
 //
 // What a page offers: goto, evaluate (a function, run with its argument, awaited; its result
-// as JSON), waitForFunction, textContent, $eval, $$eval, fill, click, screenshot, url, reload,
+// as JSON), waitForFunction, textContent, $eval, $$eval, fill, click, screenshot, url, reload, goBack,
 // context (newContext({ viewport }) sizes its windows' content to it), close, isClosed, and
 // on('pageerror' | 'console') through a recorder in the page (test/browser/pages/recorder.js,
 // the first script of the test pages, or run after the load where a page lacks it): classic
@@ -233,6 +233,14 @@ class WebKitPage {
 
   async reload() {
     await this._run((driver) => driver.navigate().refresh());
+    await this._ensureRecorder();
+  }
+
+  // Back in the window's history (the page may come from the back/forward cache, its recorder
+  // with it); Playwright's waitUntil is not needed: WebDriver waits for the navigation.
+  async goBack() {
+    await this._run((driver) => driver.navigate().back());
+    this._url = await this._run((driver) => driver.getCurrentUrl());
     await this._ensureRecorder();
   }
 

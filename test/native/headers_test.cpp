@@ -41,6 +41,7 @@ PollerConfig asking_config() {
     c.ask_headers = true;
     c.refresh_headers = true;
     c.open_after = 0;  // HeldCountsFromTheSendNotTheAsk uses the product's
+    c.failure_grace = 0;
     return c;
 }
 

@@ -37,6 +37,8 @@ PollerConfig config(std::string url = kUrl) {
     // The tests of what opens a connection (OpenWhen*, the table) use the product's default;
     // elsewhere a request in flight has one deadline, its timeout.
     c.open_after = 0;
+    // A network failure counts at once here; the HeldNetworkFailure tests use the product's hold.
+    c.failure_grace = 0;
     return c;
 }
 
@@ -825,6 +827,126 @@ TEST(Poller, NetworkFailureWhileConnectingReportsStatusZero) {
     EXPECT_TRUE(again.headers.empty());
     EXPECT_NO_ACTIONS(poller);
     EXPECT_FALSE(poller.on_timer(700 + 10 * kMaxRetry));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A failure without a response is held for failure_grace before it counts: a browser leaving
+// the page cancels its requests before pagehide (WebKit, 5 to 20 ms before), and that failure
+// is the page's going, not the server's.
+
+PollerConfig grace_config(Millis grace = 250) {
+    PollerConfig c = config();
+    c.failure_grace = grace;
+    return c;
+}
+
+TEST(Poller, TheProductHoldsANetworkFailureForAQuarterSecond) { EXPECT_EQ(PollerConfig().failure_grace, 250); }
+
+TEST(Poller, AHeldNetworkFailureCountsAfterTheGraceAndRetriesWhenItWouldHaveAnyway) {
+    // The same seed with no hold: the delay the failure would have had.
+    Poller at_once(config());
+    ASSERT_TRUE(at_once.on_network_failure(700, start(at_once, 0)));
+    expect_state_changed(at_once, State::Connecting, State::Waiting);
+    const Millis delay = take(at_once, Action::Report).retry_in;
+    const Millis held = std::min<Millis>(250, delay / 2);  // the grace, or half the delay if less
+
+    Poller poller(grace_config());
+    uint64_t id = start(poller, 0);
+    ASSERT_TRUE(poller.on_network_failure(700, id));
+    // Held: nothing said, nothing in flight, the state as it was.
+    EXPECT_STATE(poller, State::Connecting);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.current_request(), 0u);
+    EXPECT_EQ(poller.next_deadline(), 700 + held);
+    EXPECT_FALSE(poller.on_response(800, id, ok(kCursorHeaders, "late")));  // the failed request is done
+    EXPECT_FALSE(poller.on_network_failure(800, id));
+    EXPECT_FALSE(poller.on_timer(700 + held - 1));
+    EXPECT_NO_ACTIONS(poller);
+
+    ASSERT_TRUE(poller.on_timer(700 + held));
+    expect_state_changed(poller, State::Connecting, State::Waiting);
+    Action report = take(poller, Action::Report);
+    EXPECT_EQ(report.status, 0);
+    EXPECT_EQ(report.retry_in, delay - held);
+    EXPECT_NE(report.detail.find("retrying in " + std::to_string(delay - held) + " ms (failure 1 in a row)"), npos)
+        << report.detail;
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.failures(), 1u);
+    EXPECT_EQ(poller.next_deadline(), 700 + delay);  // when it would have retried anyway
+    ASSERT_TRUE(poller.on_timer(700 + delay));
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    take(poller, Action::StartRequest);
+    EXPECT_NO_ACTIONS(poller);
+}
+
+TEST(Poller, AHeldNetworkFailureIsHeldAtMostHalfItsDelay) {
+    PollerConfig c = grace_config();
+    c.retry_delay = 100;  // first delays in [10, 100]: all shorter than the hold
+    Poller poller(c);
+    uint64_t id = start(poller, 0);
+    ASSERT_TRUE(poller.on_network_failure(700, id));
+    ASSERT_TRUE(poller.next_deadline().has_value());
+    const Millis held = *poller.next_deadline() - 700;
+    EXPECT_GE(held, 5);
+    EXPECT_LE(held, 50);
+    ASSERT_TRUE(poller.on_timer(700 + held));
+    expect_state_changed(poller, State::Connecting, State::Waiting);
+    const Millis retry_in = take(poller, Action::Report).retry_in;
+    // The rest of the delay: at least as long as the hold, so the report never says "at once".
+    EXPECT_GE(retry_in, held);
+    EXPECT_LE(retry_in, held + 1);
+    EXPECT_NO_ACTIONS(poller);
+    EXPECT_EQ(poller.next_deadline(), 700 + held + retry_in);
+    ASSERT_TRUE(poller.on_timer(700 + held + retry_in));
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    take(poller, Action::StartRequest);
+}
+
+TEST(Poller, AHeldNetworkFailureIsDroppedWhenThePageIsSuspendedAndTheCursorStays) {
+    Poller poller(grace_config());
+    start(poller, 0);
+    uint64_t id = succeed(poller, 100);
+    ASSERT_TRUE(poller.on_network_failure(700, id));
+    EXPECT_NO_ACTIONS(poller);
+    // pagehide, 7 ms later: the page is going into the back/forward cache.
+    ASSERT_TRUE(poller.suspend(707));
+    expect_state_changed(poller, State::Open, State::Suspended);
+    EXPECT_NO_ACTIONS(poller);  // no report, and nothing in flight to abort
+    EXPECT_EQ(poller.failures(), 0u);
+    EXPECT_EQ(poller.next_deadline(), std::nullopt);
+    EXPECT_FALSE(poller.on_timer(950));
+    ASSERT_TRUE(poller.resume(5000));
+    expect_state_changed(poller, State::Suspended, State::Connecting);
+    Action request = take(poller, Action::StartRequest);
+    EXPECT_NE(header(request, "If-None-Match"), "<absent>");  // from the cursor it had
+    EXPECT_NO_ACTIONS(poller);
+}
+
+TEST(Poller, AHeldNetworkFailureIsDroppedWhenTheBrowserGoesOfflineOrThePageCloses) {
+    {
+        Poller poller(grace_config());
+        uint64_t id = start(poller, 0);
+        ASSERT_TRUE(poller.on_network_failure(700, id));
+        ASSERT_TRUE(poller.go_offline(720));
+        expect_state_changed(poller, State::Connecting, State::Offline);
+        EXPECT_NO_ACTIONS(poller);
+        EXPECT_EQ(poller.failures(), 0u);
+        EXPECT_FALSE(poller.on_timer(950));
+        ASSERT_TRUE(poller.go_online(2000));
+        expect_state_changed(poller, State::Offline, State::Connecting);
+        take(poller, Action::StartRequest);
+        EXPECT_NO_ACTIONS(poller);
+    }
+    {
+        Poller poller(grace_config());
+        uint64_t id = start(poller, 0);
+        ASSERT_TRUE(poller.on_network_failure(700, id));
+        ASSERT_TRUE(poller.close());
+        expect_state_changed(poller, State::Connecting, State::Closed);
+        EXPECT_NO_ACTIONS(poller);
+        EXPECT_EQ(poller.next_deadline(), std::nullopt);
+        EXPECT_FALSE(poller.on_timer(950));
+    }
 }
 
 TEST(Poller, RepeatedFailuresKeepTheSameCursorAndGrowTheDelay) {
@@ -2310,6 +2432,7 @@ TEST(Poller, NamesForStatesEventsAndTextStatuses) {
     EXPECT_STREQ(name_of(Event::NotModified), "not-modified");
     EXPECT_STREQ(name_of(Event::HttpFailure), "http-failure");
     EXPECT_STREQ(name_of(Event::NetworkFailure), "network-failure");
+    EXPECT_STREQ(name_of(Event::FailureDue), "failure-due");
     EXPECT_STREQ(name_of(Event::TooLarge), "too-large");
     EXPECT_STREQ(name_of(Event::TooLargeNoCursor), "too-large-no-cursor");
     EXPECT_STREQ(name_of(Event::Deadline), "deadline");
