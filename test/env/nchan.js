@@ -239,7 +239,7 @@ async function startNchan(options = {}) {
   // Every request either server has finished, oldest first, as the tests' JSON log has it:
   // { port, method, url (path and query), status, ifNoneMatch, ifModifiedSince (as sent; '' for
   // none), etag, lastModified (as answered), bytes, arrived (when it came, ms since the epoch,
-  // as Date.now()) }; only those whose url `match` accepts (a string it contains, or a
+  // as Date.now()), took (ms until it ended) }; only those whose url `match` accepts (a string it contains, or a
   // function). A poll is logged once it is answered or given up.
   function requests(match = () => true) {
     const file = path.join(prefix, 'requests.log');
@@ -247,7 +247,7 @@ async function startNchan(options = {}) {
     if (!fs.existsSync(file)) return [];
     return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
       const { ended, took, ...request } = JSON.parse(line);
-      return { ...request, arrived: Math.round((ended - took) * 1000) };
+      return { ...request, arrived: Math.round((ended - took) * 1000), took: Math.round(took * 1000) };
     }).filter((request) => accepts(request.url));
   }
 
