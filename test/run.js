@@ -61,7 +61,7 @@ function engineOf(names) {
 async function runNodeTests(files, { browser = false } = {}) {
   const { run } = require('node:test');
   const { spec } = require('node:test/reporters');
-  const result = { passed: 0, failed: 0, skipped: [], engines: {} };
+  const result = { passed: 0, failed: 0, skipped: [], engines: {}, times: {} };
   // The names of the tests and suites running now, by nesting, and the file of the outermost:
   // files run one at a time, and a file's tests one at a time, so test:start comes in order.
   // (A subtest's own `file` is where t.test() was called: support.js for part().)
@@ -75,6 +75,12 @@ async function runNodeTests(files, { browser = false } = {}) {
   });
   const count = (event, outcome) => {
     const suite = event.details.type === 'suite';
+    // Each engine's time: its outermost suites' and tests' (a suite's takes in its hooks:
+    // starting the browser and the servers).
+    if (browser && event.nesting === 0) {
+      const engine = engineOf([event.name]);
+      result.times[engine] = (result.times[engine] || 0) + (event.details.duration_ms || 0);
+    }
     // A skipped suite (a file's suite for an engine it does not run in yet) is listed too.
     if (suite && event.skip === undefined) return;
     const names = running.slice(0, event.nesting);
@@ -140,6 +146,7 @@ function summary({ engines: byEngine, skipped }) {
 }
 
 async function main() {
+  const started = Date.now();
   const only = process.argv.slice(2).map((file) => path.resolve(file));
   const toolsDir = path.join(__dirname, 'tools');
   const toolFiles = only.length ? only.filter((file) => path.dirname(file) === toolsDir) : testFiles(toolsDir);
@@ -184,6 +191,7 @@ async function main() {
     totals.failed += browser.failed;
     totals.skipped.push(...browser.skipped);
     totals.engines = browser.engines;
+    totals.times = browser.times;
   }
   if (only.length === 0) {
     // The benchmark is not a test: this only proves it still runs, at a tiny size, in each
@@ -201,6 +209,11 @@ async function main() {
   if (totals.skipped.length) {
     console.log(`\n== skipped (${totals.skipped.length})`);
     for (const { where, reason } of totals.skipped) console.log(`skipped: ${where}: ${reason}`);
+  }
+  if (totals.times) {
+    const minutes = (ms) => `${(ms / 60000).toFixed(1)} min`;
+    console.log(`\nbrowser tests' time: ${Object.entries(totals.times).map(([engine, ms]) => `${engine} ${minutes(ms)}`).join(', ')}; ` +
+      `npm test: ${minutes(Date.now() - started)}`);
   }
   console.log(`\n${totals.passed} passed, ${totals.failed} failed${summary(totals)}`);
   process.exitCode = totals.failed === 0 && totals.passed > 0 ? 0 : 1;
