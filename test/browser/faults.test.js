@@ -5,7 +5,7 @@
 // engine of COMET_ENGINES.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, channel, sleep, assertNoPageErrors, engines } = require('./support.js');
+const { fixture, record, waitFor, channel, sleep, assertNoPageErrors, engines, dropFirefoxCorsErrors } = require('./support.js');
 const { startFaultServer, multipartBody, DEFAULT_BOUNDARY } = require('../env/fault-server.js');
 const { startNchan } = require('../env/nchan.js');
 
@@ -297,14 +297,8 @@ for (const engine of engines()) {
           assert.ok(result.errors.some((e) => e.status === 0));
           assert.equal(result.state, 'open');
           t.diagnostic(`${result.errors.length} failures reported while the server was down; 10 of 10 messages, in order`);
-          // Firefox also reports each poll that got no answer (the port refusing while nginx was
-          // down) as a page error of its own: the browser's console message "(Reason: CORS request
-          // did not succeed)", not an exception of the page's; the page is told status 0 as in
-          // the other engines, which report nothing of the kind.
-          if (engine === 'firefox') {
-            page.errors = page.errors.filter((message) => !(message.includes('CORS request did not succeed') &&
-              message.includes(`${server.origin}/sub/${name}`)));
-          }
+          // Firefox reports each poll refused while nginx was down as a page error of its own.
+          dropFirefoxCorsErrors(page, engine, `${server.origin}/sub/${name}`);
           await assertNoPageErrors(page);
         } finally {
           await page.context().close();

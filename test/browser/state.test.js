@@ -5,7 +5,7 @@
 // a server that refuses never looks open.
 const { it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, engines } = require('./support.js');
+const { fixture, record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, engines, dropFirefoxCorsErrors } = require('./support.js');
 const { freePort } = require('../env/nchan.js');
 
 for (const engine of engines()) {
@@ -69,7 +69,7 @@ for (const engine of engines()) {
     assert.deepEqual([...new Set(result.changes)].sort(), ['connecting', 'waiting']);
     assert.ok(['connecting', 'waiting'].includes(result.state));
     // Firefox reports each refused cross-origin request as a page error of its own.
-    page.errors = page.errors.filter((message) => !message.includes('CORS request did not succeed'));
+    dropFirefoxCorsErrors(page, engine, `http://127.0.0.1:${port}/sub/refused`);
     await assertNoPageErrors(page);
     await page.context().close();
   });
