@@ -9,6 +9,7 @@
 //   node test/bench/run.js --tiny  a seconds-long smoke run (npm test uses it; no timing asserted)
 //   npm run bench -- --engine=firefox   in Firefox ESR or WebKitGTK (webkit; default chromium); the table says which
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { setup, ROOT } = require('../../tools/setup.js');
@@ -283,6 +284,9 @@ const fmt = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
 async function main() {
+  // Ctrl-C or a kill ends the run through process.exit, whose 'exit' handlers stop nginx and
+  // the browsers: they run in process groups of their own, which the signal does not reach.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
   setup();
   const env = {};
   const authorizer = await startAuthorizer();
