@@ -236,11 +236,11 @@ async function startNchan(options = {}) {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
   }
 
-  // Every request either server has finished, oldest first, as the tests' JSON log has it:
-  // { port, method, url (path and query), status, ifNoneMatch, ifModifiedSince (as sent; '' for
-  // none), etag, lastModified (as answered), bytes, arrived (when it came, ms since the epoch,
-  // as Date.now()), took (ms until it ended) }; only those whose url `match` accepts (a string it contains, or a
-  // function). A poll is logged once it is answered or given up.
+  // Every request either server has finished, in the order they ended, as the tests' JSON log
+  // has it: { port, method, url (path and query), status, ifNoneMatch, ifModifiedSince (as sent;
+  // '' for none), etag, lastModified (as answered), bytes, arrived (when it came, ms since the
+  // epoch, as Date.now()), took (ms until it ended) }; only those whose url `match` accepts (a
+  // string it contains, or a function). A poll is logged once it is answered or given up.
   function requests(match = () => true) {
     const file = path.join(prefix, 'requests.log');
     const accepts = typeof match === 'function' ? match : (url) => url.includes(match);
