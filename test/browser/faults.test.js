@@ -5,7 +5,7 @@
 // engine of COMET_ENGINES.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { fixture, record, waitFor, channel, sleep, assertNoPageErrors, engines, dropFirefoxCorsErrors } = require('./support.js');
+const { fixture, record, recordSends, waitFor, channel, sleep, assertNoPageErrors, engines, dropFirefoxCorsErrors } = require('./support.js');
 const { startFaultServer, multipartBody, DEFAULT_BOUNDARY } = require('../env/fault-server.js');
 const { startNchan } = require('../env/nchan.js');
 
@@ -13,21 +13,9 @@ const { startNchan } = require('../env/nchan.js');
 async function pollFaults(env, faults, name, options = {}) {
   const page = await env.harness('3');
   await record(page);
-  // When the page sent each XHR, by its own clock: on a loaded machine the arrival times at the
-  // server lag the sends by up to a few hundred milliseconds, and unevenly. And how each one
-  // ended for the page: 'load', 'error', 'abort' or 'timeout'.
-  await page.evaluate(() => {
-    window.sentAt = [];
-    window.ended = [];
-    const send = XMLHttpRequest.prototype.send;
-    XMLHttpRequest.prototype.send = function (...args) {
-      const index = window.sentAt.push(performance.now()) - 1;
-      for (const type of ['load', 'error', 'abort', 'timeout']) {
-        this.addEventListener(type, () => { window.ended[index] = type; });
-      }
-      return send.apply(this, args);
-    };
-  });
+  // When the page sent each XHR, by its own clock (on a loaded machine the arrival times at the
+  // server lag the sends by up to a few hundred milliseconds, and unevenly), and how it ended.
+  await recordSends(page);
   await page.evaluate(([url, settings]) => {
     window.connection = $.comet.connect(url, Object.assign({ onError: window.onErrorRecorder }, settings));
   }, [`${faults.origin}/poll/${name}`, { retryDelay: 40, maxRetryDelay: 160, ...options }]);

@@ -7,7 +7,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
 const { startNchan } = require('../env/nchan.js');
-const { record, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, CHROMIUM_ARGS, engines, launchBrowser,
+const { record, recordSends, waitFor, waitForSubscribers, channel, sleep, assertNoPageErrors, CHROMIUM_ARGS, engines, launchBrowser,
   needs, part } = require('./support.js');
 
 for (const engine of engines()) {
@@ -47,15 +47,8 @@ for (const engine of engines()) {
       const page = await openHarness();
       const name = channel();
       // Every poll the page sends (the library's XHRs), counted in the page.
-      await page.evaluate(() => {
-        window.sends = 0;
-        const send = XMLHttpRequest.prototype.send;
-        XMLHttpRequest.prototype.send = function (...args) {
-          window.sends++;
-          return send.apply(this, args);
-        };
-      });
-      const requests = () => page.evaluate(() => window.sends);
+      await recordSends(page);
+      const requests = () => page.evaluate(() => window.sentAt.length);
       await page.evaluate((url) => {
         window.connection = $.comet.connect(url, { onError: window.onErrorRecorder, retryDelay: 5000, maxRetryDelay: 10000 });
       }, `/sub/${name}`);

@@ -129,6 +129,24 @@ async function record(page) {
   });
 }
 
+// Records in the page every XHR it sends (the library's polls): window.sentAt, when each was
+// sent by the page's own clock, and window.ended, how each ended ('load', 'error', 'abort' or
+// 'timeout'; absent while it is out). The same in every engine, the server's view aside.
+async function recordSends(page) {
+  await page.evaluate(() => {
+    window.sentAt = [];
+    window.ended = [];
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (...args) {
+      const index = window.sentAt.push(performance.now()) - 1;
+      for (const type of ['load', 'error', 'abort', 'timeout']) {
+        this.addEventListener(type, () => { window.ended[index] = type; });
+      }
+      return send.apply(this, args);
+    };
+  });
+}
+
 async function waitFor(page, fn, arg, timeout = 5000) {
   try {
     await page.waitForFunction(fn, arg, { timeout, polling: 20 });
@@ -190,5 +208,5 @@ function assertNoPageErrors(page) {
   return check();
 }
 
-module.exports = { fixture, record, waitFor, waitForSubscribers, subscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS,
+module.exports = { fixture, record, recordSends, waitFor, waitForSubscribers, subscribers, channel, sleep, assertNoPageErrors, JQUERY_VERSIONS,
   launchBrowser, CHROMIUM_ARGS, engines, ENGINES, needs, part, dropFirefoxCorsErrors };
