@@ -235,7 +235,7 @@ for (const engine of engines()) {
       // The fourth poll waits at the server: closing ends it, and the server logs it too.
       await page.evaluate(() => window.connection.close());
       await waitForSubscribers(env.server, name, 0);
-      const logged = () => env.server.requests(`/sub/${name}`).filter((poll) => poll.method === 'GET' && poll.port === env.server.corsPort);
+      const logged = () => env.server.polls(`/sub/${name}`).filter((poll) => poll.port === env.server.corsPort);
       for (let i = 0; i < 100 && logged().length < 4; i++) await sleep(20);
       const polls = logged();
       assert.equal(polls.length, 4, polls.map((p) => p.url).join(' '));

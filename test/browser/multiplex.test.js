@@ -348,7 +348,7 @@ async function many(env, count, options) {
       'the "end" message did not arrive');
     const { got, statuses } = await pageState(page);
     // The polls answered so far, as the server saw them (the one waiting is not logged yet).
-    const polls = env.server.requests(`/mux?ch=${names.join(',')}`);
+    const polls = env.server.polls(`/mux?ch=${names.join(',')}`);
     const urls = polls.map((poll) => poll.url);
     const tags = polls.map((poll) => poll.ifNoneMatch);  // the If-None-Match of each poll
     const lastEventIds = urls.map((url) => /[?&]last_event_id=([^&]*)/.exec(url)).filter(Boolean).map((match) => match[1]);

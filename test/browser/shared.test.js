@@ -146,8 +146,7 @@ function sharedTests(env, engine) {
     // It polls on from the last whole id it had (the third message's), not from the relayed one.
     assert.deepEqual(await second.evaluate(() => window.got), [0, 1, 2, 'relayed', 3]);
     // Its first poll's cursor, as the server saw it, is the third message's id.
-    const polls = env.server.requests(url).filter((request) => request.method === 'GET' && request.arrived >= closedAt)
-      .sort((a, b) => a.arrived - b.arrived);
+    const polls = env.server.polls(url).filter((poll) => poll.arrived >= closedAt);
     assert.equal(polls[0].ifNoneMatch, '2', JSON.stringify(polls));
     await assertNoPageErrors(second);
     await context.close();

@@ -49,7 +49,7 @@ for (const engine of engines()) {
     await waitFor(page, () => window.seen.length === 1);
     // The server held the first poll all along: one request, answered by that message (the
     // server logs a request when it ends; the next poll is waiting).
-    const polls = env.server.requests(`/sub/${name}`).filter((request) => request.method === 'GET');
+    const polls = env.server.polls(`/sub/${name}`);
     assert.equal(polls.length, 1, JSON.stringify(polls));
     assert.equal(polls[0].status, 200);
     assert.ok(polls[0].took >= 10000, `held ${polls[0].took} ms`);

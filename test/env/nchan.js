@@ -99,7 +99,7 @@ function workerUser(prefix, root) {
 }
 
 // Returns { port, origin, corsPort, corsOrigin, prefix, stop(signal), reload(), publish(),
-// channelInfo(), ready(), log(), accessLog(), requests() }.
+// channelInfo(), ready(), log(), accessLog(), requests(), polls() }.
 // options.template replaces nginx.conf.template (same placeholders); options.redis
 // ("redis://host:port") keeps channels in that Redis instead of nginx's shared memory, and the
 // promise waits until Nchan is connected to it, unless options.waitForStore is false (then
@@ -251,10 +251,15 @@ async function startNchan(options = {}) {
     }).filter((request) => accepts(request.url));
   }
 
+  // The polls among them (GET requests), in the order they came: what a page sent, in order.
+  function polls(match) {
+    return requests(match).filter((request) => request.method === 'GET').sort((a, b) => a.arrived - b.arrived);
+  }
+
   return {
     port, origin, corsPort, corsOrigin: `http://127.0.0.1:${corsPort}`, prefix, child, publish, channelInfo, stop, reload, ready,
     log: () => fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'),
-    accessLog, requests,
+    accessLog, requests, polls,
   };
 }
 
