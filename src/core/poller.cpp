@@ -419,7 +419,9 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
                                         "Access-Control-Allow-Credentials be true)"
                                       : ": Access-Control-Allow-Origin)"})
                         : std::string("failed without an HTTP response (refused, reset or blocked)"),
-                std::max<Millis>(0, held_retry_at_ - now));
+                // The rest of the delay; a hold that ended late (a busy page's timer) does not
+                // eat into it: at least what the hold left, so it is never "at once".
+                std::max(held_retry_at_ - now, held_retry_at_ - held_until_));
             break;
         }
         case Effect::FailHeaders: fail_headers(now); break;

@@ -902,6 +902,27 @@ TEST(Poller, AHeldNetworkFailureIsHeldAtMostHalfItsDelay) {
     take(poller, Action::StartRequest);
 }
 
+TEST(Poller, AHeldNetworkFailureWhoseTimerFiresLateStillWaitsTheRestOfItsDelay) {
+    PollerConfig c = grace_config();
+    c.retry_delay = 100;
+    Poller poller(c);
+    uint64_t id = start(poller, 0);
+    ASSERT_TRUE(poller.on_network_failure(700, id));
+    ASSERT_TRUE(poller.next_deadline().has_value());
+    const Millis held = *poller.next_deadline() - 700;
+    // A busy page runs the timer 300 ms late: past the whole delay (at most 100 ms).
+    ASSERT_TRUE(poller.on_timer(1000));
+    expect_state_changed(poller, State::Connecting, State::Waiting);
+    const Millis retry_in = take(poller, Action::Report).retry_in;
+    EXPECT_GE(retry_in, held);
+    EXPECT_GE(retry_in, 1);
+    EXPECT_EQ(poller.next_deadline(), 1000 + retry_in);
+    EXPECT_FALSE(poller.on_timer(1000 + retry_in - 1));
+    ASSERT_TRUE(poller.on_timer(1000 + retry_in));
+    expect_state_changed(poller, State::Waiting, State::Connecting);
+    take(poller, Action::StartRequest);
+}
+
 TEST(Poller, AHeldNetworkFailureIsDroppedWhenThePageIsSuspendedAndTheCursorStays) {
     Poller poller(grace_config());
     start(poller, 0);
