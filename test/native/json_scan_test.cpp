@@ -237,6 +237,43 @@ TEST(JsonScan, RejectsWhatJsonParseRejectsWithKindAndOffset) {
     }
 }
 
+// Strings are passed eight bytes at a time when none of them is special: a quote, an escape
+// or a control character must be seen at every position of such a block, and bytes of
+// UTF-8 (0x80 and up) are plain.
+TEST(JsonScan, StringsAreReadRightWhereverTheirSpecialBytesFall) {
+    for (size_t length = 1; length <= 40; ++length) {
+        for (size_t k = 0; k < length; ++k) {
+            SCOPED_TRACE("length " + std::to_string(length) + ", special at " + std::to_string(k));
+            std::string plain(length, 'a');
+
+            std::string control = plain;
+            control[k] = '\x1f';
+            JsonScan bad = scan("\"" + control + "\"");
+            EXPECT_EQ(bad.error, JsonError::BadString);
+            EXPECT_EQ(bad.error_offset, k + 1);
+
+            std::string utf8 = plain;
+            utf8[k] = '\xc3';  // not valid UTF-8 alone, but JSON scanning passes any byte >= 0x20
+            EXPECT_TRUE(scan("\"" + utf8 + "\"").ok());
+
+            // A quote at k ends the string there: what follows is trailing data.
+            std::string quoted = plain;
+            quoted[k] = '"';
+            JsonScan ended = scan("\"" + quoted + "\"");
+            EXPECT_EQ(ended.error, JsonError::TrailingData);
+            EXPECT_EQ(ended.error_offset, k + 2);
+
+            // An escaped quote at k, inside a type value: the value ends at its real quote.
+            std::string escaped = plain.substr(0, k) + "\\\"" + plain.substr(k);
+            std::string doc = "{\"type\":\"" + escaped + "\",\"data\":[1]}";
+            JsonScan found = scan(doc);
+            ASSERT_TRUE(found.ok()) << describe(found.error) << " at " << found.error_offset;
+            EXPECT_EQ(found.type.in(doc), "\"" + escaped + "\"");
+            EXPECT_EQ(found.data.in(doc), "[1]");
+        }
+    }
+}
+
 TEST(JsonScan, EveryErrorHasADescription) {
     const JsonError errors[] = {JsonError::Empty,     JsonError::UnexpectedCharacter, JsonError::UnexpectedEnd,
                                 JsonError::BadString, JsonError::BadNumber,           JsonError::TrailingData};
