@@ -325,6 +325,13 @@ const SCALE = TINY ? {
   headline: 10000,
 };
 const rotate = (list, rep) => list.slice(rep % list.length).concat(list.slice(0, rep % list.length));
+// Every page that drains a shared backlog polls a URL of its own (?page=N, which Nchan
+// ignores): the browser's HTTP cache is shared by the pages, and Firefox revalidates a URL
+// that an earlier page polled with that response's Etag and Last-Modified, which Nchan reads
+// as a cursor after the last message. A loop whose first poll sends no cursor of its own (the
+// bare loop, after NchanSubscriber) would then wait for messages that came before it.
+let drainPages = 0;
+const drainUrl = (name) => `/multi/${name}?page=${drainPages++}`;
 
 // A message of exactly `bytes` bytes, {"type":"s","data":"<padding>"}: the padding starts with
 // the message's id and a colon (the pages record that id, so losses and duplicates are seen).
@@ -355,7 +362,7 @@ async function publishBacklog(env, names, count, make) {
 // connection's poll waits for one of them to be free, and that wait is part of the figure.
 async function drain(env, client, names, count, options = undefined) {
   const page = await openPage(env, client);
-  const urls = names.map((name) => `/multi/${name}`);
+  const urls = names.map(drainUrl);
   await page.evaluate(([list, n, settings]) => window.bench.start(list, n, settings), [urls, count, options]);
   await waitForCount(page, count);
   const state = await page.evaluate((n) => window.bench.state(n), count);
@@ -369,7 +376,7 @@ async function drain(env, client, names, count, options = undefined) {
 // handler. Beside it, as in the backlog rows: when the last response was wholly in the page,
 // and what the client took after that.
 async function headlineDrain(env, client, name, count) {
-  const url = `/multi/${name}`;
+  const url = drainUrl(name);
   const page = await openPage(env, client, `&drain=${encodeURIComponent(url)}&count=${count}`);
   await waitForCount(page, count);
   const state = await page.evaluate((n) => window.bench.state(n), count);
