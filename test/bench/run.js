@@ -598,7 +598,7 @@ function scaleTable(results, lines, summary) {
   const scale = {};
   summary.scale = scale;
   const others = SCALE_CONTENDERS.filter((c) => c !== 'comet');
-  lines.push(`${pad(`scale (multipart), ${SCALE_ONLY ? '' : 'after the table above, '}medians of ${SIZE.reps}`, 34)}` +
+  lines.push(`${pad(`scale (multipart), medians of ${SIZE.reps}`, 34)}` +
     `${SCALE_CONTENDERS.map((c) => pad(c, 24)).join('')}${others.map((c) => pad(`comet/${c}`, 16)).join('')}`);
   // One row: `values[client]` (a number, NaN for none), shown by `show`, ratios of `values`.
   const row = (label, key, values, show, notes = {}) => {
