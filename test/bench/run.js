@@ -8,6 +8,7 @@
 //   npm run bench                 the full run
 //   node test/bench/run.js --tiny  a seconds-long smoke run (npm test uses it; no timing asserted)
 //   npm run bench -- --engine=firefox   in Firefox ESR or WebKitGTK (webkit; default chromium); the table says which
+//   node test/bench/run.js --scale-only  the scale table and the headline drain alone (issue 15)
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,6 +20,9 @@ const { keepAlivePublisher: publisher } = require('../env/publisher.js');
 const { startAuthorizer } = require('../env/authorizer.js');
 
 const TINY = process.argv.includes('--tiny');
+// --scale-only: the scale table and the headline drain alone (issue 15), without the scenarios
+// and the cost before them.
+const SCALE_ONLY = process.argv.includes('--scale-only');
 const option = (name, fallback) => {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
   return arg ? Number(arg.split('=')[1]) : fallback;
@@ -53,14 +57,17 @@ const percentile = (values, p) => {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
 
-async function openPage(env, client) {
+// `query`: more of the page's address (the headline drain's &drain=..&count=..).
+async function openPage(env, client, query = '') {
   const page = await env.context.newPage();
   page.errors = [];
   page.on('pageerror', (error) => page.errors.push(error.message));
-  await page.goto(`${env.server.origin}/bench/bench.html?client=${client}`);
+  await page.goto(`${env.server.origin}/bench/bench.html?client=${client}${query}`);
   const readyAt = await page.evaluate(() => window.bench.ready);
   const scriptStart = await page.evaluate(() => window.benchScriptStart);
   page.readyMs = readyAt - scriptStart;
+  // On the clock of bench.state()'s times (ms since the epoch), for the headline drain.
+  page.scriptStartAt = await page.evaluate(() => performance.timeOrigin + window.benchScriptStart);
   return page;
 }
 
@@ -143,28 +150,39 @@ async function backlog(env, client, location) {
   return result;
 }
 
-// Scenario 3: a steady stream; publish-to-handler latency.
-async function steady(env, client) {
+// Scenario 3: a steady stream; publish-to-handler latency. `connections`: how many posts may
+// be in flight at once, each on a keep-alive connection of its own: one publisher that awaits
+// every post manages some 3,000 a second here, so the scale table's 5,000 a second needs more.
+// A post that has to wait for a free connection is stamped when it goes, so its wait is not
+// counted as the page's lag; `publishedPerSecond` says what rate the publisher really kept.
+async function steady(env, client, { location = 'sub', rate = SIZE.steadyRate, seconds = SIZE.steadySeconds, connections = 1 } = {}) {
   const page = await openPage(env, client);
   const name = `steady-${channelCount++}`;
-  const total = SIZE.steadyRate * SIZE.steadySeconds;
-  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/sub/${name}`, total]);
+  const total = Math.round(rate * seconds);
+  await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, total]);
   await waitForSubscriber(env, name);
-  const pub = publisher(env.server.origin);
-  const interval = 1000 / SIZE.steadyRate;
+  const pub = publisher(env.server.origin, { connections });
+  const pending = new Set();
+  const interval = 1000 / rate;
   const begin = nowMs();
+  let lastPost = begin;
   for (let i = 0; i < total; i++) {
     const due = begin + i * interval;
     const wait = due - nowMs();
     if (wait > 1) await sleep(wait);
-    await pub.post(name, `{"type":"b","data":{"id":${i},"t":${nowMs()}}}`);
+    if (pending.size >= connections) await Promise.race(pending);
+    lastPost = nowMs();
+    const post = pub.post(name, `{"type":"b","data":{"id":${i},"t":${lastPost}}}`).finally(() => pending.delete(post));
+    pending.add(post);
   }
+  await Promise.all(pending);
   pub.close();
   await waitForCount(page, total);
   const state = await page.evaluate(() => window.bench.state());
   await page.close();
   const result = outcome(state, total, 0);
-  return { p50: percentile(state.latencies, 0.5), p99: percentile(state.latencies, 0.99), lost: result.lost, duplicated: result.duplicated };
+  return { p50: percentile(state.latencies, 0.5), p99: percentile(state.latencies, 0.99), lost: result.lost, duplicated: result.duplicated,
+    publishedPerSecond: total > 1 ? (total - 1) / ((lastPost - begin) / 1000) : NaN };
 }
 
 // Scenario 5 (this client only): the page on one origin, Nchan on another (the second port of
@@ -276,6 +294,183 @@ async function warmUp(env) {
   }
 }
 
+// --- The scale table (issue 15): how the cost grows with the work --------------------------
+// This client, NchanSubscriber and the bare loop, on the multipart location, interleaved
+// within each repetition like the scenarios above: each scenario's contenders one after the
+// other, in an order that turns each repetition. A backlog is published once and drained by
+// every contender in turn (a drain reads a channel, it does not empty it), so they read the
+// very same messages, and the run does not pay the publishing three times over.
+const SCALE_CONTENDERS = ['comet', 'nchan', 'limit'];
+// sizes: [message bytes, count]: about 2 MB for the larger sizes, 16,000 (0.5 MB) of 30 B
+// (Nchan keeps 20,000 a channel: test/env/nginx.conf.template), four of 1 MiB, the largest a
+// publisher may post there (client_max_body_size is nginx's default, 1m: one byte more is 413).
+// rates: messages a second, each for rateSeconds. connections: one page's connections, to as
+// many channels, draining connectionMessages in all between them (what grows is the number of
+// connections, not the work); the largest number again with `shared: true` (this client).
+// memoryConnections: the idle connections whose JS heap is measured (Chromium only).
+// headline: the issue's drain, that many messages of about 130 B. --tiny only proves that
+// every kind of row still runs (npm test runs it in three engines, and a page load is most of
+// what each cell costs there): the extremes of each, with little work.
+const SCALE = TINY ? {
+  sizes: [[30, 500], [1048576, 1]],
+  rates: [100, 5000], rateSeconds: 0.3,
+  connections: [1, 20], connectionMessages: 60,
+  memoryConnections: 20,
+  headline: 500,
+} : {
+  sizes: [[30, 16000], [1024, 2000], [65536, 32], [1048576, 4]],
+  rates: [100, 1000, 5000], rateSeconds: 3,
+  connections: [1, 6, 20], connectionMessages: 6000,
+  memoryConnections: 20,
+  headline: 10000,
+};
+const rotate = (list, rep) => list.slice(rep % list.length).concat(list.slice(0, rep % list.length));
+// Every page that drains a shared backlog polls a URL of its own (?page=N, which Nchan
+// ignores): the browser's HTTP cache is shared by the pages, and Firefox revalidates a URL
+// that an earlier page polled with that response's Etag and Last-Modified, which Nchan reads
+// as a cursor after the last message. A loop whose first poll sends no cursor of its own (the
+// bare loop, after NchanSubscriber) would then wait for messages that came before it.
+let drainPages = 0;
+const drainUrl = (name) => `/multi/${name}?page=${drainPages++}`;
+
+// A message of exactly `bytes` bytes, {"type":"s","data":"<padding>"}: the padding starts with
+// the message's id and a colon (the pages record that id, so losses and duplicates are seen).
+function sizedMessage(id, bytes) {
+  const head = `{"type":"s","data":"${id}:`;
+  const message = `${head}${'x'.repeat(bytes - head.length - 2)}"}`;
+  if (message.length !== bytes) throw new Error(`a message of ${bytes} bytes cannot hold id ${id}`);
+  return message;
+}
+
+// Publishes `count` messages, make(id), to the channels `names` in turn (message i to channel
+// i mod n). Returns their total size in bytes.
+async function publishBacklog(env, names, count, make) {
+  const pub = publisher(env.server.origin);
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const message = make(i);
+    bytes += Buffer.byteLength(message);
+    await pub.post(names[i % names.length], message);
+  }
+  pub.close();
+  return bytes;
+}
+
+// A page connects to the multipart location of every channel of `names` (one connection
+// each), where `count` messages wait in all; from bench.start to the last handler. A page
+// holds at most six HTTP/1.1 connections to one server (every engine here): the seventh
+// connection's poll waits for one of them to be free, and that wait is part of the figure.
+async function drain(env, client, names, count, options = undefined) {
+  const page = await openPage(env, client);
+  const urls = names.map(drainUrl);
+  await page.evaluate(([list, n, settings]) => window.bench.start(list, n, settings), [urls, count, options]);
+  await waitForCount(page, count);
+  const state = await page.evaluate((n) => window.bench.state(n), count);
+  await page.close();
+  return outcome(state, count, state.doneAt - state.startedAt);
+}
+
+// The issue's headline: a multipart backlog of `count` messages of about 130 B, drained by a
+// page that connects from its own script (bench.html?drain=), timed from the script tag of the
+// contender (window.benchScriptStart: loading and starting the client count) to the last
+// handler. Beside it, as in the backlog rows: when the last response was wholly in the page,
+// and what the client took after that.
+async function headlineDrain(env, client, name, count) {
+  const url = drainUrl(name);
+  const page = await openPage(env, client, `&drain=${encodeURIComponent(url)}&count=${count}`);
+  await waitForCount(page, count);
+  const state = await page.evaluate((n) => window.bench.state(n), count);
+  const responseEnd = await page.evaluate((path) => window.bench.responseEnd(path), url);
+  await page.close();
+  const result = outcome(state, count, state.doneAt - page.scriptStartAt);
+  result.readyMs = page.readyMs;
+  result.responseInPageMs = responseEnd ? responseEnd - page.scriptStartAt : NaN;
+  result.clientMs = responseEnd && !result.lost ? state.doneAt - responseEnd : NaN;
+  return result;
+}
+
+// The JS heap (after a forced GC; Chromium's DevTools protocol) that each open connection
+// costs: the heap with none, with one, then with `n` more. Each channel has one message
+// waiting, so a connection counted has done a whole exchange and is polling again, idle. The
+// first connection also pays for what a page sets up once (handlers, the client's own state),
+// so the figure per connection is the n more over the first; the first is shown beside it.
+// This client's wasm heap in use is measured the same way.
+async function connectionMemory(env, client) {
+  const n = SCALE.memoryConnections;
+  const names = Array.from({ length: n + 1 }, () => `memory-${channelCount++}`);
+  await publishBacklog(env, names, n + 1, (i) => `{"type":"b","data":{"id":${i}}}`);
+  const page = await openPage(env, client);
+  const cdp = await env.context.newCDPSession(page);
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const js = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    const wasm = client === 'comet' ? (await page.evaluate(() => $.comet._heapStats())).used : NaN;
+    return { js, wasm };
+  };
+  const none = await heap();
+  await page.evaluate((url) => window.bench.start(url, 1), `/multi/${names[0]}`);
+  await waitForCount(page, 1);
+  await waitForSubscriber(env, names[0]);
+  const one = await heap();
+  await page.evaluate(([urls, total]) => window.bench.start(urls, total), [names.slice(1).map((name) => `/multi/${name}`), n + 1]);
+  await waitForCount(page, n + 1);
+  const all = await heap();
+  const lost = n + 1 - await page.evaluate(() => window.bench.count());
+  await page.close();
+  return {
+    firstJs: one.js - none.js, perConnectionJs: (all.js - one.js) / n,
+    firstWasm: one.wasm - none.wasm, perConnectionWasm: (all.wasm - one.wasm) / n, lost,
+  };
+}
+
+// One repetition of the scale table and the headline drain; `record(key, client, value)`.
+async function scaleRepetition(env, rep, record) {
+  const order = rotate(SCALE_CONTENDERS, rep);
+  const began = Date.now();
+  // With the seconds since this repetition's scale part began: --tiny must stay short.
+  const say = (what) => process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: scale, ${what} (at ${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+  say('message sizes');
+  for (const [bytes, count] of SCALE.sizes) {
+    const name = `size-${channelCount++}`;
+    const total = await publishBacklog(env, [name], count, (i) => sizedMessage(i, bytes));
+    for (const client of order) {
+      const result = await drain(env, client, [name], count);
+      result.mbPerSecond = total / 1e6 / (result.ms / 1000);
+      record(`scale size ${bytes}`, client, result);
+    }
+  }
+  say('publish rates');
+  for (const rate of SCALE.rates) {
+    for (const client of order) {
+      record(`scale rate ${rate}`, client, await steady(env, client, { location: 'multi', rate, seconds: SCALE.rateSeconds, connections: 4 }));
+    }
+  }
+  say('connections per page');
+  for (const n of SCALE.connections) {
+    const names = Array.from({ length: n }, () => `conns-${channelCount++}`);
+    await publishBacklog(env, names, SCALE.connectionMessages, (i) => `{"type":"b","data":{"id":${i}}}`);
+    for (const client of order) record(`scale connections ${n}`, client, await drain(env, client, names, SCALE.connectionMessages));
+    if (n === Math.max(...SCALE.connections)) {
+      record(`scale connections ${n} shared`, 'comet', await drain(env, 'comet', names, SCALE.connectionMessages, { shared: true }));
+    }
+  }
+  if (ENGINE === 'chromium') {
+    say('memory per connection');
+    for (const client of order) record('scale memory', client, await connectionMemory(env, client));
+  }
+  say(`headline drain of ${SCALE.headline}`);
+  const name = `headline-${channelCount++}`;
+  // About 130 B: the id and a field of 100 characters.
+  const text = 'abcdefghij'.repeat(10);
+  const bytes = await publishBacklog(env, [name], SCALE.headline, (i) => `{"type":"b","data":{"id":${i},"s":"${text}"}}`);
+  for (const client of order) {
+    const result = await headlineDrain(env, client, name, SCALE.headline);
+    result.messageBytes = bytes / SCALE.headline;
+    record('headline', client, result);
+  }
+  say('done');
+}
+
 function pad(text, width) {
   text = String(text);
   return text.length >= width ? `${text} ` : text + ' '.repeat(width - text.length);
@@ -283,55 +478,10 @@ function pad(text, width) {
 const fmt = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-async function main() {
-  // Ctrl-C or a kill ends the run through process.exit, whose 'exit' handlers stop nginx and
-  // the browsers: they run in process groups of their own, which the signal does not reach.
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
-  setup();
-  const env = {};
-  const authorizer = await startAuthorizer();
-  const bearer = { Authorization: `Bearer ${authorizer.token('bench')}` };
-  env.server = await startNchan({ authorizer, requestLog: false });
-  env.browser = await launchBrowser(ENGINE);
-  const engine = `${ENGINE} ${env.browser.version()}`;
-  process.stdout.write(`[bench] engine: ${engine}\n`);
-  env.context = await env.browser.newContext();
-  const results = { engine, size: SIZE, runs: {} };
-  const record = (key, client, value) => {
-    results.runs[key] = results.runs[key] || {};
-    (results.runs[key][client] = results.runs[key][client] || []).push(value);
-  };
-  try {
-    await warmUp(env);
-    for (let rep = 0; rep < SIZE.reps; rep++) {
-      // Interleaved, in a different order each repetition.
-      const order = CONTENDERS.slice(rep % CONTENDERS.length).concat(CONTENDERS.slice(0, rep % CONTENDERS.length));
-      for (const client of order) {
-        process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: ${client}\n`);
-        record('burst plain', client, await burst(env, client, 'sub'));
-        record('burst multipart', client, await burst(env, client, 'multi'));
-        record('backlog plain', client, await backlog(env, client, 'sub'));
-        record('backlog multipart', client, await backlog(env, client, 'multi'));
-        record('steady', client, await steady(env, client));
-      }
-      process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: comet cross-origin\n`);
-      for (const [label, location, auth] of CROSS_ORIGIN) {
-        for (const [cursor, options] of Object.entries(CURSORS)) {
-          record(`cross-origin ${label}`, cursor, await crossOrigin(env, location, auth ? { ...options, headers: bearer } : options));
-        }
-      }
-    }
-    results.cost = await cost(env);
-  } finally {
-    await env.browser.close();
-    await env.server.stop();
-    await authorizer.stop();
-  }
-
-  // The table.
-  const lines = [];
+// The table of the scenarios above, into `lines`; their medians into `summary`. Returns the
+// targets' rows.
+function mainTable(results, lines, summary) {
   lines.push(`${pad('scenario', 20)}${CONTENDERS.map((c) => pad(c, 26)).join('')}`);
-  const summary = {};
   // Beside two scenarios, more rows: for the multipart burst, how far behind the publisher
   // each page was at the end; for the multipart backlog, when its last response was wholly in
   // the page (the server's and the network's share, which bounds what any client can do) and
@@ -429,6 +579,148 @@ async function main() {
   ];
   lines.push(`${pad('target', 34)}${pad('measured', 62)}${pad('goal', 24)}`);
   for (const [name, value, goal, ok] of targets) lines.push(`${pad(name, 34)}${pad(value, 62)}${pad(goal, 24)}${ok}`);
+  return targets;
+}
+
+// The scale table and the headline drain, into `lines`; their medians into summary.scale and
+// summary.headline. Cells are medians over the repetitions; a cell whose runs lost or
+// duplicated messages says so. The ratio columns divide this client's figure by the other's:
+// for MB/s above 1x is faster, for every figure in ms, KB or B below 1x is.
+function scaleTable(results, lines, summary) {
+  const runsOf = (key, client) => (results.runs[key] || {})[client] || [];
+  const mid = (key, client, field) => median(runsOf(key, client).map((r) => r[field]));
+  const faults = (key, client) => {
+    const runs = runsOf(key, client);
+    const lost = Math.max(0, ...runs.map((r) => r.lost || 0));
+    const dup = Math.max(0, ...runs.map((r) => r.duplicated || 0));
+    return lost || dup ? ` LOST ${lost} DUP ${dup}` : '';
+  };
+  const scale = {};
+  summary.scale = scale;
+  const others = SCALE_CONTENDERS.filter((c) => c !== 'comet');
+  lines.push(`${pad(`scale (multipart), medians of ${SIZE.reps}`, 34)}` +
+    `${SCALE_CONTENDERS.map((c) => pad(c, 24)).join('')}${others.map((c) => pad(`comet/${c}`, 16)).join('')}`);
+  // One row: `values[client]` (a number, NaN for none), shown by `show`, ratios of `values`.
+  const row = (label, key, values, show, notes = {}) => {
+    scale[key] = values;
+    const cells = SCALE_CONTENDERS.map((c) => pad(`${show(values[c])}${notes[c] || ''}`, 24));
+    const ratios = others.map((c) => pad(ratio(values.comet, values[c]), 16));
+    lines.push(`${pad(label, 34)}${cells.join('')}${ratios.join('')}`);
+  };
+  const byClient = (fn) => Object.fromEntries(SCALE_CONTENDERS.map((c) => [c, fn(c)]));
+  const notesOf = (key) => byClient((c) => faults(key, c));
+  const mbps = (v) => (Number.isFinite(v) ? `${v.toFixed(2)} MB/s` : 'n/a');
+  const us = (v) => (Number.isFinite(v) ? `${(v * 1000).toFixed(1)} us/msg` : 'n/a');
+  const kib = (v) => (Number.isFinite(v) ? `${(v / 1024).toFixed(2)} KB` : 'n/a');
+  const size = (bytes) => (bytes >= 1048576 ? `${bytes / 1048576} MiB` : bytes >= 1024 ? `${bytes / 1024} KB` : `${bytes} B`);
+
+  for (const [bytes, count] of SCALE.sizes) {
+    const key = `scale size ${bytes}`;
+    row(`size ${size(bytes)} x ${count}, drain`, key, byClient((c) => mid(key, c, 'mbPerSecond')), mbps, notesOf(key));
+  }
+  for (const rate of SCALE.rates) {
+    const key = `scale rate ${rate}`;
+    const p50 = byClient((c) => mid(key, c, 'p50'));
+    const p99 = byClient((c) => mid(key, c, 'p99'));
+    // Both percentiles in one cell, and both ratios in one.
+    scale[key] = { p50, p99, publishedPerSecond: byClient((c) => mid(key, c, 'publishedPerSecond')) };
+    const notes = notesOf(key);
+    const cells = SCALE_CONTENDERS.map((c) => pad(`${p50[c].toFixed(2)} / ${p99[c].toFixed(2)} ms${notes[c]}`, 24));
+    const ratios = others.map((c) => pad(`${ratio(p50.comet, p50[c])}/${ratio(p99.comet, p99[c])}`, 16));
+    lines.push(`${pad(`rate ${rate}/s x ${SCALE.rateSeconds} s, lag p50/p99`, 34)}${cells.join('')}${ratios.join('')}`);
+    lines.push(`${pad('  published at', 34)}${SCALE_CONTENDERS.map((c) => pad(`${Math.round(scale[key].publishedPerSecond[c])}/s`, 24)).join('')}`);
+  }
+  for (const n of SCALE.connections) {
+    const key = `scale connections ${n}`;
+    row(`${n} connection${n > 1 ? 's' : ''}, drain per msg`, key,
+      byClient((c) => mid(key, c, 'ms') / SCALE.connectionMessages), us, notesOf(key));
+  }
+  const sharedKey = `scale connections ${Math.max(...SCALE.connections)} shared`;
+  row(`${Math.max(...SCALE.connections)} connections, shared: true`, sharedKey,
+    byClient((c) => (c === 'comet' ? mid(sharedKey, c, 'ms') / SCALE.connectionMessages : NaN)), us, notesOf(sharedKey));
+  // Memory: Chromium only (n/a elsewhere).
+  const memoryNotes = byClient((c) => (Math.max(0, ...runsOf('scale memory', c).map((r) => r.lost)) ? ' LOST' : ''));
+  row(`JS heap per idle connection`, 'scale memory per connection', byClient((c) => mid('scale memory', c, 'perConnectionJs')), kib, memoryNotes);
+  row(`  the first connection`, 'scale memory first', byClient((c) => mid('scale memory', c, 'firstJs')), kib);
+  row(`  wasm in use per connection`, 'scale wasm per connection', byClient((c) => mid('scale memory', c, 'perConnectionWasm')),
+    (v) => (Number.isFinite(v) ? `${Math.round(v)} B` : 'n/a'));
+
+  // The headline: one block of its own.
+  const key = 'headline';
+  const headline = {
+    ms: byClient((c) => mid(key, c, 'ms')),
+    readyMs: byClient((c) => mid(key, c, 'readyMs')),
+    responseInPageMs: byClient((c) => mid(key, c, 'responseInPageMs')),
+    clientMs: byClient((c) => mid(key, c, 'clientMs')),
+    messageBytes: mid(key, 'comet', 'messageBytes'),
+  };
+  summary.headline = headline;
+  lines.push('');
+  lines.push(`${pad(`headline: multipart backlog drain, ${SCALE.headline} msgs of ${Math.round(headline.messageBytes)} B`, 62)}`);
+  lines.push(`${pad('  from the first script', 34)}${SCALE_CONTENDERS.map((c) => pad(c, 24)).join('')}${others.map((c) => pad(`comet/${c}`, 16)).join('')}`);
+  const notes = notesOf(key);
+  for (const [label, field] of [['  to the last handler', 'ms'], ['  ready (script to ready)', 'readyMs'],
+    ['  response in page', 'responseInPageMs'], ['  client after it', 'clientMs']]) {
+    const values = headline[field];
+    lines.push(`${pad(label, 34)}${SCALE_CONTENDERS.map((c) => pad(`${fmt(values[c])}${field === 'ms' ? notes[c] : ''}`, 24)).join('')}` +
+      `${others.map((c) => pad(ratio(values.comet, values[c]), 16)).join('')}`);
+  }
+}
+
+async function main() {
+  // Ctrl-C or a kill ends the run through process.exit, whose 'exit' handlers stop nginx and
+  // the browsers: they run in process groups of their own, which the signal does not reach.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
+  setup();
+  const env = {};
+  const authorizer = await startAuthorizer();
+  const bearer = { Authorization: `Bearer ${authorizer.token('bench')}` };
+  env.server = await startNchan({ authorizer, requestLog: false });
+  env.browser = await launchBrowser(ENGINE);
+  const engine = `${ENGINE} ${env.browser.version()}`;
+  process.stdout.write(`[bench] engine: ${engine}\n`);
+  env.context = await env.browser.newContext();
+  const results = { engine, size: SIZE, scale: SCALE, scaleOnly: SCALE_ONLY, runs: {} };
+  const record = (key, client, value) => {
+    results.runs[key] = results.runs[key] || {};
+    (results.runs[key][client] = results.runs[key][client] || []).push(value);
+  };
+  try {
+    await warmUp(env);
+    for (let rep = 0; rep < SIZE.reps; rep++) {
+      // Interleaved, in a different order each repetition.
+      const order = rotate(CONTENDERS, rep);
+      for (const client of SCALE_ONLY ? [] : order) {
+        process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: ${client}\n`);
+        record('burst plain', client, await burst(env, client, 'sub'));
+        record('burst multipart', client, await burst(env, client, 'multi'));
+        record('backlog plain', client, await backlog(env, client, 'sub'));
+        record('backlog multipart', client, await backlog(env, client, 'multi'));
+        record('steady', client, await steady(env, client));
+      }
+      if (!SCALE_ONLY) {
+        process.stdout.write(`[bench] repetition ${rep + 1}/${SIZE.reps}: comet cross-origin\n`);
+        for (const [label, location, auth] of CROSS_ORIGIN) {
+          for (const [cursor, options] of Object.entries(CURSORS)) {
+            record(`cross-origin ${label}`, cursor, await crossOrigin(env, location, auth ? { ...options, headers: bearer } : options));
+          }
+        }
+      }
+      await scaleRepetition(env, rep, record);
+    }
+    if (!SCALE_ONLY) results.cost = await cost(env);
+  } finally {
+    await env.browser.close();
+    await env.server.stop();
+    await authorizer.stop();
+  }
+
+  const lines = [];
+  const summary = {};
+  let targets = [];
+  if (!SCALE_ONLY) targets = mainTable(results, lines, summary);
+  lines.push('');
+  scaleTable(results, lines, summary);
   for (const [key, byClient] of Object.entries(results.runs)) {
     for (const [client, runs] of Object.entries(byClient)) {
       runs.forEach((run, i) => {
@@ -443,7 +735,8 @@ async function main() {
   results.summary = summary;
   results.targets = targets.map(([name, value, goal, ok]) => ({ name, value, goal, verdict: ok }));
   const suffix = ENGINE === 'chromium' ? '' : `-${ENGINE}`;
-  const out = path.join(ROOT, 'test', 'artifacts', `${TINY ? 'bench-tiny' : 'bench'}${suffix}.json`);
+  // A --scale-only run has an artifact of its own: it does not overwrite a whole run's.
+  const out = path.join(ROOT, 'test', 'artifacts', `${TINY ? 'bench-tiny' : 'bench'}${SCALE_ONLY ? '-scale' : ''}${suffix}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(results, null, 2));
   console.log(`\nwritten ${path.relative(ROOT, out)}`);

@@ -1,6 +1,9 @@
 // The four contenders of `npm run bench`, each doing the same work per message: decode the
 // JSON, then one handler call that records the message's id (and, for the steady stream,
-// its latency). bench.start(url, count, options) connects; bench.state() reports what arrived.
+// its latency). bench.start(url, count, options) connects (url: one URL, or an array of them,
+// one connection each, for the scale table's connections per page); bench.state() reports
+// what arrived. ?drain=<url>&count=<n> in the page's address starts at once, from the
+// contender's script, as a page of its own would (the headline drain times from there).
 (function () {
   'use strict';
   var ids = [];
@@ -12,12 +15,14 @@
 
   function now() { return performance.timeOrigin + performance.now(); }
 
+  // A message's data is { id, t? }, or (the scale table's message sizes) a string of padding
+  // that starts with the id and a colon, so that losses and duplicates are still seen.
   function record(message) {
     if (countOnly) {
       counted++;
       return;
     }
-    ids.push(message.id);
+    ids.push(typeof message === 'string' ? parseInt(message, 10) : message.id);
     if (message.t) latencies.push(now() - message.t);
     if (ids.length === expected) doneAt = now();
   }
@@ -25,8 +30,16 @@
   // The original plugin's loop, written from its description: $.ajax with cache and
   // ifModified (jQuery keeps Last-Modified/Etag per URL), setTimeout(.., 1) between polls,
   // a fixed 10 s retry after an error, the update triggered as "<type>.comet" on document.
+  // Each contender is called once per URL; the handlers that hear every connection are bound
+  // once per page (`bound`), or every message would be recorded once per connection.
+  var bound = false;
+  function bindOnce(name) {
+    if (!bound) $(document).bind(name, function (event, data) { record(data); });
+    bound = true;
+  }
+
   function classic(url) {
-    $(document).bind('b.comet', function (event, data) { record(data); });
+    bindOnce('b.comet');
     function poll() {
       $.ajax({
         url: url, type: 'GET', cache: true, ifModified: true, timeout: 60000,
@@ -90,7 +103,7 @@
 
   // `options`: $.comet.connect's (the cross-origin scenario's cursorInQuery and headers).
   function comet(url, options) {
-    $(document).bind('comet.message', function (event, data) { record(data); });
+    bindOnce('comet.message');
     $.comet.connect(url, options);
   }
 
@@ -99,10 +112,12 @@
   window.bench = {
     ready: window.jQuery && jQuery.comet ? jQuery.comet.ready.then(function () { return performance.now(); })
                                          : Promise.resolve(performance.now()),
+    // Called again, it adds connections: `count` is then the total expected over all of them.
     start: function (url, count, options) {
       expected = count;
-      this.startedAt = now();
-      contenders[window.benchClient](url, options);
+      if (!this.startedAt) this.startedAt = now();
+      var urls = typeof url === 'string' ? [url] : url;
+      for (var i = 0; i < urls.length; i++) contenders[window.benchClient](urls[i], options);
     },
     // `count`: how many were published, to name the first few that are missing.
     state: function (count) {
@@ -136,5 +151,11 @@
       ids = [];
     }
   };
-  document.getElementById('client').textContent = window.benchClient;
+  var drain = /[?&]drain=([^&]+)&count=(\d+)/.exec(location.search);
+  if (drain) window.bench.start(decodeURIComponent(drain[1]), Number(drain[2]));
+  // This script runs in the head (bench.html writes its tag there): the body's paragraph is
+  // not parsed yet.
+  document.addEventListener('DOMContentLoaded', function () {
+    document.getElementById('client').textContent = window.benchClient;
+  });
 })();
