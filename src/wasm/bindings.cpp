@@ -2,7 +2,8 @@
 //
 // Into wasm (embind functions on the module object; only the shim calls them, hence the '_'):
 //
-//   _open(options) -> id            a connection for the shim's settled options (OpenOptions)
+//   _open(options) -> id            a connection for the shim's settled options; module.js
+//                                   makes it of _openWith(the options as arguments) -> id
 //   _begin(id, saved, lastModified, etag, online)
 //                                   connect(): the cursor found in storage (saved: whether
 //                                   there is one), what the browser says about the network
@@ -175,27 +176,24 @@ namespace {
 
 using comet::Connection;
 
-// The shim's settled, validated options (js/src/options.js), as _open takes them.
-struct OpenOptions {
-    std::string urls;  // one URL, or several one per line (a parsed URL holds no line break)
-    std::string method;
-    double timeout;
-    double retryDelay;
-    double maxRetryDelay;
-    double maxResponseBytes;
-    std::string typeAttr;
-    std::string dataAttr;     // empty for null
-    std::string cacheBuster;  // unique per connection and page load (see PollerConfig)
-    double seedHigh;          // the backoff's random seed, as two 32-bit halves: a double holds
-    double seedLow;           // 53 bits exactly, not 64
-    bool debug;
-    bool shared;  // the option, and the browser has Web Locks and BroadcastChannel
-    bool resume;
-    bool withCredentials;
-    bool cursorInQuery;
-    bool askHeaders;         // ask the page for headers before every request
-    bool refreshHeaders;     // ... from a function: a 401/403 asks it for fresh ones
-    std::string pageOrigin;  // location.origin, for what a failure from another origin says
+// The shim's settled, validated options (js/src/options.js) arrive as _openWith's arguments
+// (js/src/module.js turns _open's object into them): one embind value_object of 19 fields
+// was ~1 KB of the gzipped file, its JS registration and a getter and setter per field.
+//   urls            one URL, or several one per line (a parsed URL holds no line break)
+//   dataAttr        empty for null
+//   cacheBuster     unique per connection and page load (see PollerConfig)
+//   pageOrigin      location.origin, for what a failure from another origin says
+//   seedHigh/Low    the backoff's random seed, as two 32-bit halves: a double holds 53 bits
+//                   exactly, not 64
+//   flags           the OpenFlag bits
+enum OpenFlag : int {
+    Debug = 1,
+    Shared = 2,  // the option, and the browser has Web Locks and BroadcastChannel
+    Resume = 4,
+    WithCredentials = 8,
+    CursorInQuery = 16,
+    AskHeaders = 32,      // ask the page for headers before every request
+    RefreshHeaders = 64,  // ... from a function: a 401/403 asks it for fresh ones
 };
 
 // The live connections. A page has a few, so a vector searched by id does; ids are never
@@ -209,32 +207,34 @@ Connection* find(uint32_t id) {
     return nullptr;
 }
 
-uint32_t open_connection(OpenOptions options) {
+uint32_t open_connection(std::string urls, std::string method, std::string type_attr, std::string data_attr,
+                         std::string cache_buster, std::string page_origin, double timeout, double retry_delay,
+                         double max_retry_delay, double max_response_bytes, double seed_high, double seed_low,
+                         int flags) {
     comet::PollerConfig poll;
-    const std::string& urls = options.urls;
     for (size_t start = 0; start <= urls.size();) {
         size_t end = std::min(urls.find('\n', start), urls.size());
         poll.urls.push_back(urls.substr(start, end - start));
         start = end + 1;
     }
-    poll.method = std::move(options.method);
-    poll.timeout = std::llround(options.timeout);
-    poll.retry_delay = std::llround(options.retryDelay);
-    poll.max_retry_delay = std::llround(options.maxRetryDelay);
-    poll.max_response_bytes = static_cast<uint64_t>(options.maxResponseBytes);
-    poll.random_seed = (static_cast<uint64_t>(options.seedHigh) << 32) | static_cast<uint64_t>(options.seedLow);
-    poll.extraction.type_attr = std::move(options.typeAttr);
-    poll.extraction.data_attr = std::move(options.dataAttr);
-    poll.cache_buster = std::move(options.cacheBuster);
-    poll.with_credentials = options.withCredentials;
-    poll.cursor_in_query = options.cursorInQuery;
-    poll.ask_headers = options.askHeaders;
-    poll.refresh_headers = options.refreshHeaders;
-    poll.page_origin = std::move(options.pageOrigin);
+    poll.method = std::move(method);
+    poll.timeout = std::llround(timeout);
+    poll.retry_delay = std::llround(retry_delay);
+    poll.max_retry_delay = std::llround(max_retry_delay);
+    poll.max_response_bytes = static_cast<uint64_t>(max_response_bytes);
+    poll.random_seed = (static_cast<uint64_t>(seed_high) << 32) | static_cast<uint64_t>(seed_low);
+    poll.extraction.type_attr = std::move(type_attr);
+    poll.extraction.data_attr = std::move(data_attr);
+    poll.cache_buster = std::move(cache_buster);
+    poll.with_credentials = flags & WithCredentials;
+    poll.cursor_in_query = flags & CursorInQuery;
+    poll.ask_headers = flags & AskHeaders;
+    poll.refresh_headers = flags & RefreshHeaders;
+    poll.page_origin = std::move(page_origin);
     comet::TabConfig tab;
-    tab.shared = options.shared;
-    tab.resume = options.resume;
-    connections.push_back(std::make_unique<Connection>(++last_id, std::move(poll), tab, options.debug));
+    tab.shared = flags & Shared;
+    tab.resume = flags & Resume;
+    connections.push_back(std::make_unique<Connection>(++last_id, std::move(poll), tab, flags & Debug));
     return last_id;
 }
 
@@ -352,27 +352,7 @@ int live_xhrs() { return comet_live_xhrs(); }
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(jquery_comet) {
-    emscripten::value_object<OpenOptions>("OpenOptions")
-        .field("urls", &OpenOptions::urls)
-        .field("method", &OpenOptions::method)
-        .field("timeout", &OpenOptions::timeout)
-        .field("retryDelay", &OpenOptions::retryDelay)
-        .field("maxRetryDelay", &OpenOptions::maxRetryDelay)
-        .field("maxResponseBytes", &OpenOptions::maxResponseBytes)
-        .field("typeAttr", &OpenOptions::typeAttr)
-        .field("dataAttr", &OpenOptions::dataAttr)
-        .field("cacheBuster", &OpenOptions::cacheBuster)
-        .field("seedHigh", &OpenOptions::seedHigh)
-        .field("seedLow", &OpenOptions::seedLow)
-        .field("debug", &OpenOptions::debug)
-        .field("shared", &OpenOptions::shared)
-        .field("resume", &OpenOptions::resume)
-        .field("withCredentials", &OpenOptions::withCredentials)
-        .field("cursorInQuery", &OpenOptions::cursorInQuery)
-        .field("askHeaders", &OpenOptions::askHeaders)
-        .field("refreshHeaders", &OpenOptions::refreshHeaders)
-        .field("pageOrigin", &OpenOptions::pageOrigin);
-    emscripten::function("_open", &open_connection);
+    emscripten::function("_openWith", &open_connection);
     emscripten::function("_begin", &begin);
     emscripten::function("_close", &close);
     emscripten::function("_destroy", &destroy);
