@@ -79,28 +79,24 @@ Connection.prototype._begin = function () {
   var settings = this.options;
   var wasm = page.wasm;
   var share = settings.shared && canShare();
-  var id = wasm._open({
-    urls: this.urls.join('\n'),
-    method: settings.requestMethod,
-    timeout: settings.timeout,
-    retryDelay: settings.retryDelay,
-    maxRetryDelay: settings.maxRetryDelay,
-    maxResponseBytes: settings.maxResponseBytes,
-    typeAttr: settings.typeAttr,
-    dataAttr: settings.dataAttr === null ? '' : settings.dataAttr,
-    cacheBuster: uniqueToken(),
-    seedHigh: Math.floor(Math.random() * 4294967296),
-    seedLow: Math.floor(Math.random() * 4294967296),
-    debug: settings.debug,
-    shared: share,
-    resume: !!settings.resume,
-    withCredentials: settings.withCredentials,
-    cursorInQuery: settings.cursorInQuery,
-    // Always: $.ajaxSettings.headers are read before each poll, as $.ajax read them.
-    askHeaders: true,
-    refreshHeaders: typeof settings.headers === 'function',
-    pageOrigin: pageOrigin()
-  });
+  // _openWith's arguments, in bindings.cpp's order; the flags are its OpenFlag bits.
+  var id = wasm._openWith(
+    this.urls.join('\n'),
+    settings.requestMethod,
+    settings.typeAttr,
+    settings.dataAttr === null ? '' : settings.dataAttr,
+    uniqueToken(),  // cacheBuster
+    pageOrigin(),
+    settings.timeout,
+    settings.retryDelay,
+    settings.maxRetryDelay,
+    settings.maxResponseBytes,
+    Math.floor(Math.random() * 4294967296),  // the backoff's seed, high and low halves
+    Math.floor(Math.random() * 4294967296),
+    (settings.debug ? 1 : 0) | (share ? 2 : 0) | (settings.resume ? 4 : 0) | (settings.withCredentials ? 8 : 0) |
+      (settings.cursorInQuery ? 16 : 0) |
+      // Always ask (32): $.ajaxSettings.headers are read before each poll, as $.ajax read them.
+      32 | (typeof settings.headers === 'function' ? 64 : 0));
   this._id = id;
   page.byId[id] = this;
   if (share) this._tabs = new TabLink(wasm, id, this);

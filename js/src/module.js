@@ -54,19 +54,6 @@ function callsOut(live) {
   return calls;
 }
 
-// _open(options) -> id over the module's _openWith, which takes the options as arguments
-// (bindings.cpp: an embind value_object would cost ~1 KB of the gzipped file). Flags are
-// truthy or not, as embind's bool is; strings and numbers go through embind's own checks.
-function openWith(module) {
-  var openWith = module._openWith;
-  return function (o) {
-    return openWith(o.urls, o.method, o.typeAttr, o.dataAttr, o.cacheBuster, o.pageOrigin, o.timeout, o.retryDelay,
-      o.maxRetryDelay, o.maxResponseBytes, o.seedHigh, o.seedLow,
-      (o.debug ? 1 : 0) | (o.shared ? 2 : 0) | (o.resume ? 4 : 0) | (o.withCredentials ? 8 : 0) |
-      (o.cursorInQuery ? 16 : 0) | (o.askHeaders ? 32 : 0) | (o.refreshHeaders ? 64 : 0));
-  };
-}
-
 // Starts a module instance; resolves to it. `createModule` is Emscripten's factory.
 export function startModule(createModule, live) {
   return new Promise(function (resolve, reject) {
@@ -75,9 +62,6 @@ export function startModule(createModule, live) {
         return instantiate(imports, receiveInstance, reject);
       },
       _comet: callsOut(live)
-    }).then(function (module) {
-      module._open = openWith(module);
-      resolve(module);
-    }, reject);
+    }).then(resolve, reject);
   });
 }

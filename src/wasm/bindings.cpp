@@ -2,8 +2,9 @@
 //
 // Into wasm (embind functions on the module object; only the shim calls them, hence the '_'):
 //
-//   _open(options) -> id            a connection for the shim's settled options; module.js
-//                                   makes it of _openWith(the options as arguments) -> id
+//   _openWith(urls, method, typeAttr, dataAttr, cacheBuster, pageOrigin, timeout, retryDelay,
+//             maxRetryDelay, maxResponseBytes, seedHigh, seedLow, flags) -> id
+//                                   a connection for the shim's settled options (below)
 //   _begin(id, saved, lastModified, etag, online)
 //                                   connect(): the cursor found in storage (saved: whether
 //                                   there is one), what the browser says about the network
@@ -177,8 +178,8 @@ namespace {
 using comet::Connection;
 
 // The shim's settled, validated options (js/src/options.js) arrive as _openWith's arguments
-// (js/src/module.js turns _open's object into them): one embind value_object of 19 fields
-// was ~1 KB of the gzipped file, its JS registration and a getter and setter per field.
+// (js/src/connection.js passes them): one embind value_object of 19 fields was ~1 KB of the
+// gzipped file, its JS registration and a getter and setter per field.
 //   urls            one URL, or several one per line (a parsed URL holds no line break)
 //   dataAttr        empty for null
 //   cacheBuster     unique per connection and page load (see PollerConfig)
