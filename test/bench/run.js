@@ -133,9 +133,7 @@ async function burst(env, client, location) {
 // Scenario 2: N messages already buffered when the page connects; time to drain them.
 async function backlog(env, client, location) {
   const name = `backlog-${channelCount++}`;
-  const pub = publisher(env.server.origin);
-  for (let i = 0; i < SIZE.backlog; i++) await pub.post(name, `{"type":"b","data":{"id":${i}}}`);
-  pub.close();
+  await publishBacklog(env, [name], SIZE.backlog, (i) => `{"type":"b","data":{"id":${i}}}`);
   const page = await openPage(env, client);
   await page.evaluate(([url, n]) => window.bench.start(url, n), [`/${location}/${name}`, SIZE.backlog]);
   await waitForCount(page, SIZE.backlog);
