@@ -1,5 +1,6 @@
 #include "body.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "http_text.hpp"
@@ -58,28 +59,58 @@ void decode_one(std::string_view body, std::string_view piece, bool declared_jso
     out.messages.push_back(message);
 }
 
+// Copies eight bytes at a time, never through memcpy: linked at -Oz, Emscripten's libc copies
+// a byte at a time, and V8 runs a backlog's one on_response call in its baseline tier, where
+// the 20,000 copies of a 10,000-message drain took ~20 ms that way (CPU profile, Chromium).
+// no_builtin keeps the compiler from turning the loops back into memcpy calls.
+#if defined(__clang__)
+__attribute__((no_builtin("memcpy"), noinline))
+#endif
+char* copy_bytes(char* out, std::string_view from) {
+    const char* p = from.data();
+    size_t n = from.size();
+#if defined(__clang__)
+#pragma clang loop unroll(disable) vectorize(disable)
+#endif
+    for (; n >= 8; n -= 8, p += 8, out += 8) {
+        uint64_t word;
+        __builtin_memcpy(&word, p, 8);
+        __builtin_memcpy(out, &word, 8);
+    }
+#if defined(__clang__)
+#pragma clang loop unroll(disable) vectorize(disable)
+#endif
+    while (n--) *out++ = *p++;
+    return out;
+}
+
 }  // namespace
 
-void gather_json_values(std::string_view body, const std::vector<Message>& messages, std::string& out) {
+size_t gathered_json_size(std::string_view body, const std::vector<Message>& messages) {
     size_t size = 0;
-    for (const Message& message : messages)
-        if (message.flags & kMessageJson) size += message.type.length + message.data.length + 6;
-    if (size == 0) return;
-    out.reserve(out.size() + size + 2);
-    char separator = '[';
     for (const Message& message : messages) {
         if (!(message.flags & kMessageJson)) continue;
-        out += separator;
-        separator = ',';
-        if (message.flags & (kTypeString | kTypeScalar)) {
-            out.append(message.type.in(body));
-        } else {
-            out.append("null");
-        }
-        out += ',';
-        out.append(message.data.in(body));
+        bool typed = message.flags & (kTypeString | kTypeScalar);
+        size += 2 + (typed ? message.type.length : 4) + message.data.length;  // "[" or ",", the type, ",", the data
     }
-    out += ']';
+    (void)body;
+    return size ? size + 1 : 0;  // "]"
+}
+
+void gather_json_values(std::string_view body, const std::vector<Message>& messages, char* out) {
+    char separator = '[';
+    bool any = false;
+    for (const Message& message : messages) {
+        if (!(message.flags & kMessageJson)) continue;
+        *out++ = separator;
+        separator = ',';
+        any = true;
+        out = (message.flags & (kTypeString | kTypeScalar)) ? copy_bytes(out, message.type.in(body))
+                                                            : copy_bytes(out, "null");
+        *out++ = ',';
+        out = copy_bytes(out, message.data.in(body));
+    }
+    if (any) *out = ']';
 }
 
 void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out) {

@@ -113,8 +113,10 @@ MultipartResult split_multipart(std::string_view body, std::string_view boundary
         } else if (!part.empty() && part[0] == '\n') {
             body_begin = headers_begin + 1;
         } else {
+            // The first empty line, CRLF or bare LF. A bare one counts only before the first
+            // CRLF one: looked for there alone, not through the whole part (its body too).
             size_t blank = part.find("\r\n\r\n");
-            size_t blank_lf = part.find("\n\n");
+            size_t blank_lf = part.substr(0, blank).find("\n\n");
             size_t header_len;
             if (blank != std::string_view::npos && (blank_lf == std::string_view::npos || blank <= blank_lf)) {
                 header_len = blank;

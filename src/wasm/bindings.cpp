@@ -127,12 +127,13 @@ namespace comet::js {
 void batch(uint32_t id, std::string_view body, const std::vector<Message>& messages, bool relay, const Cursor& previous,
            const Cursor& cursor) {
     // One crossing per response. The values buffer lives for this call only: nothing stays
-    // behind at a high-water mark.
-    std::string values;
-    gather_json_values(body, messages, values);
+    // behind at a high-water mark. Not a std::string: resizing one would first fill it.
+    size_t size = gathered_json_size(body, messages);
+    std::unique_ptr<char[]> values(size ? new char[size] : nullptr);
+    if (size) gather_json_values(body, messages, values.get());
     comet_js_batch(id, reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),
                    reinterpret_cast<const uint32_t*>(messages.data()), static_cast<uint32_t>(messages.size()),
-                   reinterpret_cast<const uint8_t*>(values.data()), static_cast<uint32_t>(values.size()), relay,
+                   reinterpret_cast<const uint8_t*>(values.get()), static_cast<uint32_t>(size), relay,
                    previous.last_modified.c_str(), previous.etag.c_str(), cursor.last_modified.c_str(),
                    cursor.etag.c_str());
 }

@@ -362,8 +362,8 @@ TEST(DecodeBody, AppendsToWhatIsAlreadyThere) {
 
 std::string gathered(std::string_view content_type, std::string_view body, const Extraction& extraction = {}) {
     DecodedBody out = decode(content_type, body, extraction);
-    std::string values;
-    gather_json_values(body, out.messages, values);
+    std::string values(gathered_json_size(body, out.messages), '\0');
+    if (!values.empty()) gather_json_values(body, out.messages, values.data());
     return values;
 }
 
@@ -393,6 +393,21 @@ TEST(GatherJsonValues, EmptyWhenNoMessageIsJson) {
     EXPECT_EQ(gathered("text/plain", "just text"), "");
     EXPECT_EQ(gathered(kMultipartType, part("", "one") + part("text/plain", "two") + close_delimiter()), "");
     EXPECT_EQ(gathered("application/json", "{broken"), "");
+}
+
+// The copy goes eight bytes at a time and then byte by byte: every length from 0 to 40, for
+// the type and the data, at every alignment the parts before them leave.
+TEST(GatherJsonValues, EveryLengthIsCopiedWhole) {
+    std::string body;
+    std::string expected = "[";
+    for (int n = 0; n <= 40; ++n) {
+        std::string type = "\"" + std::string(n, char('a' + n % 26)) + "\"";
+        std::string data = "\"" + std::string(40 - n, char('A' + n % 26)) + "\"";
+        body += part("", "{\"type\":" + type + ",\"data\":" + data + "}");
+        expected += (n ? "," : "") + type + "," + data;
+    }
+    body += close_delimiter();
+    EXPECT_EQ(gathered(kMultipartType, body), expected + "]");
 }
 
 TEST(GatherJsonValues, MessagesAreFiveWordsForJavaScript) {
