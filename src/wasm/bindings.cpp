@@ -22,7 +22,8 @@
 //   _headersFailed(id, requestId, error)
 //                                   ... or why it has none (what its function threw, say)
 //   _findHeader(block, name) -> value, or "\n" when absent (a value never holds a line break)
-//   _openRequests() _heapSize() _heapFree() _liveXhrs()    for leak tests and debugging
+//   _openRequests() _heapSize() _heapFree() _liveXhrs() _memoryBytes()
+//                                   for leak tests and debugging
 //
 // Out of wasm (the functions of Module._comet, which the shim supplies before the module
 // starts; byte ranges are views into wasm memory valid only while the call lasts):
@@ -341,6 +342,8 @@ int open_requests() {
 
 double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
 double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
+// The wasm memory's size (MINIMAL_RUNTIME puts no HEAP8 on the module).
+double memory_bytes() { return static_cast<double>(__builtin_wasm_memory_size(0)) * 65536; }
 
 // How many XHRs Emscripten's Fetch still keeps (it frees them by leaving holes in one array).
 EM_JS(int, comet_live_xhrs, (), {
@@ -375,4 +378,5 @@ EMSCRIPTEN_BINDINGS(jquery_comet) {
     emscripten::function("_heapSize", &heap_size);
     emscripten::function("_heapFree", &heap_free);
     emscripten::function("_liveXhrs", &live_xhrs);
+    emscripten::function("_memoryBytes", &memory_bytes);
 }
