@@ -57,7 +57,6 @@
 #include <emscripten/emmalloc.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -210,6 +209,13 @@ Connection* find(uint32_t id) {
     return nullptr;
 }
 
+// std::llround for the options' milliseconds (0 to 2^31 - 1, settled by js/src/options.js),
+// without libm's: a half rounds up, and the difference from the whole part is exact.
+comet::Millis round_ms(double ms) {
+    auto whole = static_cast<comet::Millis>(ms);
+    return ms - static_cast<double>(whole) >= 0.5 ? whole + 1 : whole;
+}
+
 uint32_t open_connection(std::string urls, std::string method, std::string type_attr, std::string data_attr,
                          std::string cache_buster, std::string page_origin, double timeout, double retry_delay,
                          double max_retry_delay, double max_response_bytes, double seed_high, double seed_low,
@@ -221,9 +227,9 @@ uint32_t open_connection(std::string urls, std::string method, std::string type_
         start = end + 1;
     }
     poll.method = std::move(method);
-    poll.timeout = std::llround(timeout);
-    poll.retry_delay = std::llround(retry_delay);
-    poll.max_retry_delay = std::llround(max_retry_delay);
+    poll.timeout = round_ms(timeout);
+    poll.retry_delay = round_ms(retry_delay);
+    poll.max_retry_delay = round_ms(max_retry_delay);
     poll.max_response_bytes = static_cast<uint64_t>(max_response_bytes);
     poll.random_seed = (static_cast<uint64_t>(seed_high) << 32) | static_cast<uint64_t>(seed_low);
     poll.extraction.type_attr = std::move(type_attr);
@@ -268,9 +274,12 @@ void close(uint32_t id) {
 }
 
 void destroy(uint32_t id) {
-    connections.erase(std::remove_if(connections.begin(), connections.end(),
-                                     [id](const std::unique_ptr<Connection>& c) { return c->id() == id; }),
-                      connections.end());
+    for (size_t i = 0; i < connections.size(); ++i) {
+        if (connections[i]->id() == id) {
+            connections.erase(connections.begin() + i);
+            return;
+        }
+    }
 }
 
 void offline(uint32_t id) {
