@@ -221,9 +221,12 @@ uint32_t open_connection(std::string urls, std::string method, std::string type_
                          double max_retry_delay, double max_response_bytes, double seed_high, double seed_low,
                          int flags) {
     comet::PollerConfig poll;
-    for (size_t start = 0; start <= urls.size();) {
+    // Sized first, then filled: no vector<string> growth code in the wasm for this.
+    poll.urls = std::vector<std::string>(std::count(urls.begin(), urls.end(), '\n') + 1);
+    size_t start = 0;
+    for (std::string& url : poll.urls) {
         size_t end = std::min(urls.find('\n', start), urls.size());
-        poll.urls.push_back(urls.substr(start, end - start));
+        url = urls.substr(start, end - start);
         start = end + 1;
     }
     poll.method = std::move(method);
