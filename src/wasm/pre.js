@@ -18,6 +18,3 @@ var WebAssembly = {
     };
   }
 };
-// embind's dynCall path names dynCalls, which MINIMAL_RUNTIME declares only with DYNCALLS:
-// declared for Closure. It is never read (no binding has a 64-bit integer).
-var dynCalls;
