@@ -14,10 +14,50 @@
 // not on the module), Asyncify, 64-bit integers, and the types' readValueFromPointer (read
 // only by value objects, classes and emscripten::val). The arrays of a call are its own: a
 // binding that JavaScript re-enters from inside itself keeps its arguments.
-/* global mergeInto, LibraryManager, Module, HEAPU8, HEAPU32, UTF8Decoder, _malloc, _free, lengthBytesUTF8, embind__requireFunction,
-   stringToUTF8, heap32VectorToArray, readLatin1String, getWasmTableEntry, registerType,
+/* global mergeInto, LibraryManager, Module, HEAPU8, HEAPU32, UTF8Decoder, UTF8ToString, _malloc, _free, lengthBytesUTF8, embind__requireFunction,
+   stringToUTF8, registeredTypes, awaitingDependencies, heap32VectorToArray, readLatin1String, getWasmTableEntry, registerType,
    whenDependentTypesAreResolved, throwBindingError, runDestructors */
 mergeInto(LibraryManager.library, {
+  // The names embind reads (types, bindings, signatures) are ASCII, where Latin-1 and UTF-8
+  // agree: no table of 256 one-character strings built at start-up.
+  $readLatin1String: function (ptr) {
+    return UTF8ToString(ptr);
+  },
+
+  // A type's registration, without the checks for what embind_types.cpp never does (a type
+  // registered twice, a null type id, a converter without argPackAdvance), and calling what
+  // waits for it.
+  $registerType__deps: ['$registeredTypes', '$awaitingDependencies'],
+  $registerType: function (rawType, registeredInstance) {
+    registeredTypes[rawType] = registeredInstance;
+    var callbacks = awaitingDependencies[rawType];
+    if (callbacks) {
+      delete awaitingDependencies[rawType];
+      callbacks.forEach(function (cb) { cb(); });
+    }
+  },
+
+  // Calls getTypeConverters with the types of `dependentTypes` once all are registered (at
+  // once, or from registerType). Only _embind_register_function uses it, with no types of its
+  // own (myTypes) to register from the converters, so that part of embind's is left out.
+  $whenDependentTypesAreResolved__deps: ['$registeredTypes', '$awaitingDependencies'],
+  $whenDependentTypesAreResolved: function (myTypes, dependentTypes, getTypeConverters) {
+    var converters = [];
+    var missing = 0;
+    dependentTypes.forEach(function (type, i) {
+      if (registeredTypes[type]) {
+        converters[i] = registeredTypes[type];
+        return;
+      }
+      missing++;
+      (awaitingDependencies[type] = awaitingDependencies[type] || []).push(function () {
+        converters[i] = registeredTypes[type];
+        if (!--missing) getTypeConverters(converters);
+      });
+    });
+    if (!missing) getTypeConverters(converters);
+  },
+
   $embind__requireFunction__deps: ['$readLatin1String', '$throwBindingError', '$getWasmTableEntry'],
   $embind__requireFunction: function (signature, rawFunction) {
     var fp = getWasmTableEntry(rawFunction);
