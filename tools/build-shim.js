@@ -5,7 +5,7 @@
 //
 //   node tools/build-shim.js <entry.js> <out.js>
 //
-// The output is ES5, `(function (WASM_HEX) { (function() { ... })(); })('@COMET_WASM_HEX@');`,
+// The output is ES5, `;(function (WASM_HEX) { (function() { ... })(); })('@COMET_WASM_HEX@');`,
 // with no minification (Closure does that): `createCometModule` stays a free reference to the
 // factory before it, `module` stays the CommonJS loader's (when there is one), and the
 // placeholder stays a string literal for tools/embed-wasm.js to replace.
@@ -66,7 +66,9 @@ if (wrapped.length) {
 if ((result.outputFiles[0].text.match(PLACEHOLDER) || []).length !== 0) {
   fail('the placeholder \'@COMET_WASM_HEX@\' belongs to this wrapper: js/src/ reads the global WASM_HEX');
 }
-const text = `(function (WASM_HEX) {\n${result.outputFiles[0].text}})('@COMET_WASM_HEX@');\n`;
+// The leading semicolon: MINIMAL_RUNTIME's factory ends without one, and this script would
+// otherwise be read as a call of it.
+const text = `;(function (WASM_HEX) {\n${result.outputFiles[0].text}})('@COMET_WASM_HEX@');\n`;
 
 fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
 fs.writeFileSync(out, text);

@@ -122,7 +122,7 @@ function attach($) {
       if (!wasm) return null;
       var size = wasm._heapSize();
       return { dynamicHeap: size, used: size - wasm._heapFree(), liveXhrs: wasm._liveXhrs(),
-               memoryBytes: wasm.HEAP8.length };
+               memoryBytes: wasm._memoryBytes() };
     },
 
     // For leak tests and debugging: fetches open across all connections.

@@ -21,20 +21,18 @@ function wasmBytes(hex) {
 // Compiles the module synchronously: for ~40 KB that takes a millisecond or two, and the
 // module is then ready before the page's next script runs (an asynchronous compile waits its
 // turn behind the page's other work: 20-70 ms here). Browsers that refuse a synchronous
-// compile of this size on the main thread get the asynchronous one.
-function instantiate(imports, receiveInstance, fail) {
+// compile of this size on the main thread get the asynchronous one. `start` is the module's
+// own (src/wasm/pre.js hands it over); `fail` hears why the wasm could not start.
+function instantiate(imports, start, fail) {
   var bytes = wasmBytes(WASM_HEX);
   var instance = null;
   try {
     instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
   } catch (error) {
-    WebAssembly.instantiate(bytes, imports).then(function (result) {
-      receiveInstance(result.instance, result.module);
-    }, fail);
-    return {};
+    WebAssembly.instantiate(bytes, imports).then(start, fail);
+    return;
   }
-  receiveInstance(instance);
-  return instance.exports;
+  start({ instance: instance });
 }
 
 // The calls out of wasm (bindings.cpp's EM_JS functions), each to the connection with that id:
@@ -58,8 +56,8 @@ function callsOut(live) {
 export function startModule(createModule, live) {
   return new Promise(function (resolve, reject) {
     createModule({
-      instantiateWasm: function (imports, receiveInstance) {
-        return instantiate(imports, receiveInstance, reject);
+      instantiateWasm: function (imports, start) {
+        instantiate(imports, start, reject);
       },
       _comet: callsOut(live)
     }).then(resolve, reject);

@@ -47,8 +47,8 @@ void decode_one(std::string_view body, std::string_view piece, bool declared_jso
             BodyProblem problem;
             problem.offset = base + scan.error_offset;
             problem.detail = concat({"Malformed JSON", part_number ? " in part " : "",
-                                     part_number ? std::to_string(part_number) : std::string(), " at byte ",
-                                     std::to_string(problem.offset), ": ", describe(scan.error)});
+                                     part_number ? std::string_view(decimal(part_number)) : std::string_view(),
+                                     " at byte ", decimal(problem.offset), ": ", describe(scan.error)});
             out.problems.push_back(std::move(problem));
             return;
         }
@@ -137,8 +137,8 @@ void decode_body(std::string_view content_type, std::string_view body, const Ext
         BodyProblem problem;
         problem.offset = split.error_offset;
         problem.detail =
-            concat({"Broken multipart response after ", std::to_string(parts.size()), " complete part(s), at byte ",
-                    std::to_string(split.error_offset), ": ", describe(split.error)});
+            concat({"Broken multipart response after ", decimal(parts.size()), " complete part(s), at byte ",
+                    decimal(split.error_offset), ": ", describe(split.error)});
         out.problems.push_back(std::move(problem));
     }
 }

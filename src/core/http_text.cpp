@@ -27,6 +27,19 @@ std::string concat(std::initializer_list<std::string_view> pieces) {
     return out;
 }
 
+Decimal decimal(int64_t value) {
+    Decimal out;
+    uint64_t rest = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+    char* at = out.text + sizeof out.text;
+    do {
+        *--at = static_cast<char>('0' + rest % 10);
+        rest /= 10;
+    } while (rest);
+    if (value < 0) *--at = '-';
+    out.size = static_cast<uint8_t>(out.text + sizeof out.text - at);
+    return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)

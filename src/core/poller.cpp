@@ -205,7 +205,7 @@ constexpr size_t kNchanIdBytes = 128;
 
 Poller::Poller(PollerConfig config)
     : config_(std::move(config)), backoff_(config_.retry_delay, config_.max_retry_delay, config_.random_seed) {
-    if (config_.urls.empty()) config_.urls.emplace_back();
+    if (config_.urls.empty()) config_.urls = std::vector<std::string>(1);
     // A saved or relayed id that is not whole would send the server somewhere else in the
     // stream: better to start as a new subscriber.
     if (well_formed(config_.cursor)) cursor_ = config_.cursor;
@@ -246,7 +246,7 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
         config_.refresh_headers && !refreshed_)
         event = Event::Unauthorized;
     if (event == Event::Incomplete) {
-        incomplete_ = concat({"has a status line cut short (status ", std::to_string(response.status), ")"});
+        incomplete_ = concat({"has a status line cut short (status ", decimal(response.status), ")"});
     } else if (event == Event::Success) {
         event = verify(response);
     }
@@ -266,11 +266,11 @@ bool Poller::on_response(Millis now, uint64_t request_id, const Response& respon
 Event Poller::verify(const Response& response) {
     FramingCheck framing = check_framing(response.headers, response.body.size());
     if (framing.framing != Framing::Whole) {
-        std::string arrived = std::to_string(response.body.size());
+        Decimal arrived = decimal(response.body.size());
         incomplete_ =
             framing.framing == Framing::LengthMismatch
-                ? concat({"was cut short (Content-Length ", std::to_string(framing.declared), ", ", arrived,
-                          " bytes arrived)"})
+                ? concat(
+                      {"was cut short (Content-Length ", decimal(framing.declared), ", ", arrived, " bytes arrived)"})
                 : concat({"cannot be shown to have arrived whole (", arrived,
                           " bytes arrived; it needs a Content-Length, or chunked framing with a body: a "
                           "cross-origin server must list Transfer-Encoding in Access-Control-Expose-Headers)"});
@@ -340,7 +340,7 @@ bool Poller::on_timer(Millis now) {
         // Headers that never come fail like a function that threw: reported, backed off.
         if (awaiting_headers_) {
             headers_error_ =
-                concat({"its headers did not arrive within the timeout (", std::to_string(config_.timeout), " ms)"});
+                concat({"its headers did not arrive within the timeout (", decimal(config_.timeout), " ms)"});
             return apply(now, Event::HeadersFailed, nullptr);
         }
         return apply(now, Event::Deadline, nullptr);
@@ -368,9 +368,9 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
             refreshed_ = refresh_next_ = true;
             Action& refreshing = report(response->status, std::string(response->status_text), true, true);
             refreshing.cause = Action::Refreshing;
-            refreshing.detail = concat({config_.method, " ", url(), " failed with HTTP ",
-                                        std::to_string(response->status), response->status_text.empty() ? "" : " ",
-                                        response->status_text, "; asking for fresh headers and retrying at once"});
+            refreshing.detail = concat({config_.method, " ", url(), " failed with HTTP ", decimal(response->status),
+                                        response->status_text.empty() ? "" : " ", response->status_text,
+                                        "; asking for fresh headers and retrying at once"});
             send_request(now);
             break;
         }
@@ -392,8 +392,8 @@ bool Poller::apply(Millis now, Event event, const Response* response) {
             break;
         case Effect::FailHttp:
             fail(now, response->status, std::string(response->status_text), true,
-                 concat({"failed with HTTP ", std::to_string(response->status),
-                         response->status_text.empty() ? "" : " ", response->status_text,
+                 concat({"failed with HTTP ", decimal(response->status), response->status_text.empty() ? "" : " ",
+                         response->status_text,
                          refreshed_ && refused_credentials(response->status) ? " again, with fresh headers" : ""}),
                  response);
             break;
@@ -476,7 +476,7 @@ void Poller::start_request(Millis now, std::vector<Header> asked) {
     // The cursor is whole or empty (read_cursor, the constructor): both parts or neither.
     bool in_query = false;
     if (config_.cursor_in_query && !cursor_.empty()) {
-        std::string id = std::to_string(parse_http_date(cursor_.last_modified).value_or(0));
+        std::string id(decimal(parse_http_date(cursor_.last_modified).value_or(0)));
         id += ':';
         append_encoded(id, cursor_.etag);
         in_query = id.size() <= kNchanIdBytes;
@@ -489,22 +489,23 @@ void Poller::start_request(Millis now, std::vector<Header> asked) {
         parameter("_");
         target += config_.cache_buster;
         target += '-';
-        target += std::to_string(request_id_);
+        target += decimal(request_id_);
     }
     // The configured headers, then the ones asked for, then the cursor's: a later one with
-    // the same name replaces an earlier one.
-    std::vector<Header>& headers = request.headers;
-    auto add = [&headers](Header header) {
-        headers.erase(std::remove_if(headers.begin(), headers.end(),
-                                     [&header](const Header& old) { return iequals(old.name, header.name); }),
-                      headers.end());
-        headers.push_back(std::move(header));
-    };
-    for (const Header& header : config_.headers) add(header);
-    for (Header& header : asked) add(std::move(header));
+    // the same name replaces an earlier one, and the request carries each name where its
+    // last one stands. (A few headers: comparing each with the ones after it is cheapest, in
+    // code too.)
+    std::vector<Header> all = config_.headers;
+    for (Header& header : asked) all.push_back(std::move(header));
     if (!in_query && !cursor_.empty()) {
-        add(Header{"If-None-Match", cursor_.etag});
-        add(Header{"If-Modified-Since", cursor_.last_modified});
+        all.push_back(Header{"If-None-Match", cursor_.etag});
+        all.push_back(Header{"If-Modified-Since", cursor_.last_modified});
+    }
+    for (size_t i = 0; i < all.size(); ++i) {
+        bool replaced = false;
+        for (size_t later = i + 1; later < all.size(); ++later)
+            replaced = replaced || iequals(all[i].name, all[later].name);
+        if (!replaced) request.headers.push_back(std::move(all[i]));
     }
 }
 
@@ -576,8 +577,8 @@ Millis Poller::failure_delay(const Response* response) {
 }
 
 std::string Poller::oversize_sentence() const {
-    return concat({config_.method, " ", url(), ": the response (", std::to_string(oversize_bytes_),
-                   "+ bytes) exceeds maxResponseBytes (", std::to_string(config_.max_response_bytes), ")"});
+    return concat({config_.method, " ", url(), ": the response (", decimal(oversize_bytes_),
+                   "+ bytes) exceeds maxResponseBytes (", decimal(config_.max_response_bytes), ")"});
 }
 
 // Too large, with a whole id: abandoned and stepped past, as a success that delivers nothing.
@@ -607,7 +608,7 @@ void Poller::fail_headers(Millis now) {
     failure.cause = Action::HeadersFn;
     failure.retry_in = retry_in;
     failure.detail = concat({config_.method, " ", url(), " was not sent: ", headers_error_, "; retrying in ",
-                             std::to_string(retry_in), " ms (failure ", std::to_string(failures_), " in a row)"});
+                             decimal(retry_in), " ms (failure ", decimal(failures_), " in a row)"});
     begin_wait(now, retry_in);
 }
 
@@ -619,8 +620,8 @@ void Poller::fail_oversize(Millis now, const Response& response) {
     Millis retry_in = backoff_.delay(failures_);
     Action& failure = report(response.status, "Response Too Large", true, false);
     failure.retry_in = retry_in;
-    failure.detail = concat({oversize_sentence(), " and carries no message id to skip it by; retrying in ",
-                             std::to_string(retry_in), " ms"});
+    failure.detail = concat(
+        {oversize_sentence(), " and carries no message id to skip it by; retrying in ", decimal(retry_in), " ms"});
     begin_wait(now, retry_in);
 }
 
@@ -656,9 +657,9 @@ void Poller::report_failure(Millis now, int status, std::string error_thrown, bo
     bool moves = next != url_index_;
     Action& failure = report(status, std::move(error_thrown), described, described);
     failure.retry_in = retry_in;
-    failure.detail = concat({config_.method, " ", url(), " ", what, "; retrying in ", std::to_string(retry_in), " ms",
+    failure.detail = concat({config_.method, " ", url(), " ", what, "; retrying in ", decimal(retry_in), " ms",
                              moves ? " at " : "", moves ? std::string_view(config_.urls[next]) : std::string_view(),
-                             " (failure ", std::to_string(failures_), " in a row)"});
+                             " (failure ", decimal(failures_), " in a row)"});
     begin_wait(now, retry_in);
     if (moves) {
         url_index_ = next;

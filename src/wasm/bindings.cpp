@@ -22,7 +22,8 @@
 //   _headersFailed(id, requestId, error)
 //                                   ... or why it has none (what its function threw, say)
 //   _findHeader(block, name) -> value, or "\n" when absent (a value never holds a line break)
-//   _openRequests() _heapSize() _heapFree() _liveXhrs()    for leak tests and debugging
+//   _openRequests() _heapSize() _heapFree() _liveXhrs() _memoryBytes()
+//                                   for leak tests and debugging
 //
 // Out of wasm (the functions of Module._comet, which the shim supplies before the module
 // starts; byte ranges are views into wasm memory valid only while the call lasts):
@@ -56,7 +57,6 @@
 #include <emscripten/emmalloc.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -209,20 +209,30 @@ Connection* find(uint32_t id) {
     return nullptr;
 }
 
+// std::llround for the options' milliseconds (0 to 2^31 - 1, settled by js/src/options.js),
+// without libm's: a half rounds up, and the difference from the whole part is exact.
+comet::Millis round_ms(double ms) {
+    auto whole = static_cast<comet::Millis>(ms);
+    return ms - static_cast<double>(whole) >= 0.5 ? whole + 1 : whole;
+}
+
 uint32_t open_connection(std::string urls, std::string method, std::string type_attr, std::string data_attr,
                          std::string cache_buster, std::string page_origin, double timeout, double retry_delay,
                          double max_retry_delay, double max_response_bytes, double seed_high, double seed_low,
                          int flags) {
     comet::PollerConfig poll;
-    for (size_t start = 0; start <= urls.size();) {
+    // Sized first, then filled: no vector<string> growth code in the wasm for this.
+    poll.urls = std::vector<std::string>(std::count(urls.begin(), urls.end(), '\n') + 1);
+    size_t start = 0;
+    for (std::string& url : poll.urls) {
         size_t end = std::min(urls.find('\n', start), urls.size());
-        poll.urls.push_back(urls.substr(start, end - start));
+        url = urls.substr(start, end - start);
         start = end + 1;
     }
     poll.method = std::move(method);
-    poll.timeout = std::llround(timeout);
-    poll.retry_delay = std::llround(retry_delay);
-    poll.max_retry_delay = std::llround(max_retry_delay);
+    poll.timeout = round_ms(timeout);
+    poll.retry_delay = round_ms(retry_delay);
+    poll.max_retry_delay = round_ms(max_retry_delay);
     poll.max_response_bytes = static_cast<uint64_t>(max_response_bytes);
     poll.random_seed = (static_cast<uint64_t>(seed_high) << 32) | static_cast<uint64_t>(seed_low);
     poll.extraction.type_attr = std::move(type_attr);
@@ -267,9 +277,12 @@ void close(uint32_t id) {
 }
 
 void destroy(uint32_t id) {
-    connections.erase(std::remove_if(connections.begin(), connections.end(),
-                                     [id](const std::unique_ptr<Connection>& c) { return c->id() == id; }),
-                      connections.end());
+    for (size_t i = 0; i < connections.size(); ++i) {
+        if (connections[i]->id() == id) {
+            connections.erase(connections.begin() + i);
+            return;
+        }
+    }
 }
 
 void offline(uint32_t id) {
@@ -341,6 +354,8 @@ int open_requests() {
 
 double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
 double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
+// The wasm memory's size (MINIMAL_RUNTIME puts no HEAP8 on the module).
+double memory_bytes() { return static_cast<double>(__builtin_wasm_memory_size(0)) * 65536; }
 
 // How many XHRs Emscripten's Fetch still keeps (it frees them by leaving holes in one array).
 EM_JS(int, comet_live_xhrs, (), {
@@ -375,4 +390,5 @@ EMSCRIPTEN_BINDINGS(jquery_comet) {
     emscripten::function("_heapSize", &heap_size);
     emscripten::function("_heapFree", &heap_free);
     emscripten::function("_liveXhrs", &live_xhrs);
+    emscripten::function("_memoryBytes", &memory_bytes);
 }

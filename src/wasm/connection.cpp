@@ -54,7 +54,7 @@ void Connection::start_poll(const Cursor& cursor, bool offline) {
     PollerConfig config = poll_config_;
     config.cursor = cursor;
     // Every poll this connection starts marks its cursorless requests apart from the last one's.
-    config.cache_buster = concat({poll_config_.cache_buster, "-", std::to_string(++polls_started_)});
+    config.cache_buster = concat({poll_config_.cache_buster, "-", decimal(++polls_started_)});
     // Every poll starts at the first URL.
     url_index_ = 0;
     js::url(id_, 0);

@@ -9,43 +9,17 @@
 // element type. Each registration keeps its JS converter in the output too. This one
 // registers only void, bool, int, unsigned (uint32_t), double and std::string; the link takes
 // embind's JS libraries itself (--js-library, CMakeLists.txt). A type added to a binding must
-// be added here as well, or embind throws "has unknown type" when the module starts.
-//
-// The stock __getTypeName formats with sprintf("%p") when built without RTTI, as the adapter
-// is (EMSCRIPTEN_HAS_UNBOUND_TYPE_NAMES=0): the same text is written here by hand, so printf
-// stays out of the wasm.
+// be added here as well, or the binding that uses it is missing from the module (embind's
+// JavaScript, trimmed in embind_trim.js, no longer names unbound types: so no __getTypeName
+// either, which only that used).
 #include <emscripten/bind.h>
-#include <emscripten/emscripten.h>
 #include <emscripten/wire.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
 static_assert(!emscripten::has_unbound_type_names, "the adapter is built without RTTI");
-
-extern "C" {
-
-// What embind.js shows for a type it has no registration of: the type id as "%p" prints it
-// ("0x" and eight hex digits; musl leaves the "0x" off a null pointer). Only error messages
-// use it.
-EMSCRIPTEN_KEEPALIVE const char* __getTypeName(const void* type) {
-    constexpr int digits = 2 * sizeof(uintptr_t);
-    char* text = static_cast<char*>(std::malloc(2 + digits + 1));
-    if (!text) return nullptr;
-    uintptr_t value = reinterpret_cast<uintptr_t>(type);
-    char* out = text;
-    if (value) {
-        *out++ = '0';
-        *out++ = 'x';
-    }
-    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) *out++ = "0123456789abcdef"[(value >> shift) & 15];
-    *out = '\0';
-    return text;
-}
-
-}  // extern "C"
 
 namespace {
 

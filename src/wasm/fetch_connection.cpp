@@ -105,11 +105,11 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
     uint64_t id = fetch_request_id_;
     Millis now = now_ms();
     if (debug_) {
-        js::log(id_, false,
-                concat({poller_.url(), ": ",
-                        fetch->status ? concat({"HTTP ", std::to_string(fetch->status), ", ",
-                                                std::to_string(fetch->numBytes), " bytes"})
-                                      : std::string("no HTTP response (network failure)")}));
+        js::log(
+            id_, false,
+            concat({poller_.url(), ": ",
+                    fetch->status ? concat({"HTTP ", decimal(fetch->status), ", ", decimal(fetch->numBytes), " bytes"})
+                                  : std::string("no HTTP response (network failure)")}));
     }
     if (!success && fetch->status == 0) {
         poller_.on_network_failure(now, id);

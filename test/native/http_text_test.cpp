@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -181,6 +182,13 @@ TEST(Iequals, IgnoresAsciiCaseOnly) {
     EXPECT_FALSE(iequals("etag", "etags"));
     EXPECT_FALSE(iequals("\xc3\xa9", "\xc3\x89"));  // é vs É: not ASCII
     EXPECT_FALSE(iequals("a-b", "a_b"));
+}
+
+TEST(Decimal, WritesWhatToStringWrites) {
+    const int64_t values[] = {0,   1,       9,        10,        99,        100,       -1,
+                              -10, 1234567, -7654321, INT64_MAX, INT64_MIN, 1LL << 32, (1LL << 53) + 1};
+    for (int64_t value : values) EXPECT_EQ(std::string(decimal(value)), std::to_string(value));
+    EXPECT_EQ(concat({"(", decimal(16u << 20), " bytes)"}), "(16777216 bytes)");
 }
 
 }  // namespace
