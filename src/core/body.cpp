@@ -86,31 +86,28 @@ char* copy_bytes(char* out, std::string_view from) {
 
 }  // namespace
 
-size_t gathered_json_size(std::string_view body, const std::vector<Message>& messages) {
+size_t gathered_json_size(const std::vector<Message>& messages) {
     size_t size = 0;
     for (const Message& message : messages) {
         if (!(message.flags & kMessageJson)) continue;
         bool typed = message.flags & (kTypeString | kTypeScalar);
         size += 2 + (typed ? message.type.length : 4) + message.data.length;  // "[" or ",", the type, ",", the data
     }
-    (void)body;
     return size ? size + 1 : 0;  // "]"
 }
 
 void gather_json_values(std::string_view body, const std::vector<Message>& messages, char* out) {
     char separator = '[';
-    bool any = false;
     for (const Message& message : messages) {
         if (!(message.flags & kMessageJson)) continue;
         *out++ = separator;
         separator = ',';
-        any = true;
         out = (message.flags & (kTypeString | kTypeScalar)) ? copy_bytes(out, message.type.in(body))
                                                             : copy_bytes(out, "null");
         *out++ = ',';
         out = copy_bytes(out, message.data.in(body));
     }
-    if (any) *out = ']';
+    if (separator == ',') *out = ']';  // a JSON message was written
 }
 
 void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out) {

@@ -42,7 +42,7 @@ static_assert(sizeof(Message) == 5 * sizeof(uint32_t), "Message is read by JavaS
 // has no string, number or true type) and then its data. Text messages contribute nothing.
 // gathered_json_size is the array's exact size in bytes, 0 when the batch has no JSON
 // message; gather_json_values writes the array to `out`, which holds that many bytes.
-size_t gathered_json_size(std::string_view body, const std::vector<Message>& messages);
+size_t gathered_json_size(const std::vector<Message>& messages);
 void gather_json_values(std::string_view body, const std::vector<Message>& messages, char* out);
 
 struct BodyProblem {

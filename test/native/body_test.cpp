@@ -362,7 +362,7 @@ TEST(DecodeBody, AppendsToWhatIsAlreadyThere) {
 
 std::string gathered(std::string_view content_type, std::string_view body, const Extraction& extraction = {}) {
     DecodedBody out = decode(content_type, body, extraction);
-    std::string values(gathered_json_size(body, out.messages), '\0');
+    std::string values(gathered_json_size(out.messages), '\0');
     if (!values.empty()) gather_json_values(body, out.messages, values.data());
     return values;
 }
