@@ -25,7 +25,7 @@ module.exports = [
     // code, browser, CommonJS-aware (the `module` of whoever loads dist/jquery.comet.js).
     files: ['js/src/**/*.js'],
     languageOptions: { ecmaVersion: 2015, sourceType: 'module',
-      globals: { ...globals.browser, createCometModule: 'readonly', WASM_HEX: 'readonly', module: 'writable' } },
+      globals: { ...globals.browser, createCometModule: 'readonly', WASM: 'readonly', module: 'writable' } },
     rules: style,
   },
   {

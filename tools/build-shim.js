@@ -5,7 +5,7 @@
 //
 //   node tools/build-shim.js <entry.js> <out.js>
 //
-// The output is ES5, `;(function (WASM_HEX) { (function() { ... })(); })('@COMET_WASM_HEX@');`,
+// The output is ES5, `;(function (WASM) { (function() { ... })(); })('@COMET_WASM@');`,
 // with no minification (Closure does that): `createCometModule` stays a free reference to the
 // factory before it, `module` stays the CommonJS loader's (when there is one), and the
 // placeholder stays a string literal for tools/embed-wasm.js to replace.
@@ -17,7 +17,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
-const PLACEHOLDER = /(['"])@COMET_WASM_HEX@\1/g;
+const PLACEHOLDER = /(['"])@COMET_WASM@\1/g;
 
 function fail(message) {
   console.error(`build-shim: ${message}`);
@@ -59,16 +59,16 @@ if (wrapped.length) {
   fail(`${wrapped.map(([name]) => name).join(', ')} would be wrapped as CommonJS: ` +
     'files under js/src/ must be ES modules (js/src/package.json: "type": "module")');
 }
-// The wasm module (hex, ~110 KB) arrives as the argument of an outermost function, in the
+// The wasm module (base64, ~30 KB) arrives as the argument of an outermost function, in the
 // script's top-level code: V8 scans that literal once. Closure inlines a constant used once
 // into the function that uses it, and a literal inside a lazily compiled function is scanned
 // twice, on the pre-parse and again on first call: ~10 ms more to ready.
 if ((result.outputFiles[0].text.match(PLACEHOLDER) || []).length !== 0) {
-  fail('the placeholder \'@COMET_WASM_HEX@\' belongs to this wrapper: js/src/ reads the global WASM_HEX');
+  fail('the placeholder \'@COMET_WASM@\' belongs to this wrapper: js/src/ reads the global WASM');
 }
 // The leading semicolon: MINIMAL_RUNTIME's factory ends without one, and this script would
 // otherwise be read as a call of it.
-const text = `;(function (WASM_HEX) {\n${result.outputFiles[0].text}})('@COMET_WASM_HEX@');\n`;
+const text = `;(function (WASM) {\n${result.outputFiles[0].text}})('@COMET_WASM@');\n`;
 
 fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
 fs.writeFileSync(out, text);
