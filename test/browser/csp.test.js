@@ -1,6 +1,7 @@
 'use strict';
 // A page served with a strict Content-Security-Policy (no 'unsafe-eval', no inline script):
-// the library needs only 'wasm-unsafe-eval'; without that, it says why it cannot start.
+// the library needs only 'wasm-unsafe-eval'; without that, it says why it cannot start. And
+// where the module cannot start for want of DecompressionStream (an older browser), the same.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -51,6 +52,31 @@ function cspTests(env) {
       assert.ok(violations.some((v) => /^script-src/.test(v)), 'the browser reported the blocked compile');
     }
     assert.equal(await page.evaluate(() => $.comet.connections()[0].state), 'closed');
+    await page.context().close();
+  });
+
+  it('reports through onError and comet.error that the module cannot start in a browser without DecompressionStream', async () => {
+    const page = await env.open(`/test/harness.html?jq=3&nodecompression=1`);
+    await assert.rejects(page.evaluate(() => $.comet.ready), /no DecompressionStream/);
+    await page.evaluate(() => {
+      window.reported = [];
+      $(document).bind('comet.error', (event, info) => window.reported.push(['event', info.status, info.message]));
+      $.comet.connect('/activity?channel=never', {
+        onError: (xhr, textStatus, thrown) => window.reported.push(['onError', xhr.status, String(thrown && thrown.message)]),
+      });
+    });
+    await waitFor(page, () => window.reported.length === 2);
+    const message = 'jquery.comet: the WebAssembly module could not start: this browser has no DecompressionStream ' +
+      '(Chrome 80, Firefox 113 and Safari 16.4 have it)';
+    const reported = await page.evaluate(() => window.reported);
+    assert.deepEqual(reported.map(([where]) => where).sort(), ['event', 'onError']);
+    for (const [, status, text] of reported) {
+      assert.equal(status, 0);
+      assert.ok(text.includes('no DecompressionStream'), text);
+    }
+    assert.ok(reported.some(([, , text]) => text === message), JSON.stringify(reported));
+    assert.equal(await page.evaluate(() => $.comet.connections()[0].state), 'closed');
+    await assertNoPageErrors(page);
     await page.context().close();
   });
 }
