@@ -17,16 +17,18 @@ function base64Bytes(text) {
   return bytes;
 }
 
+function ignore() {}
+
 // Inflates with the browser's own DecompressionStream (Chrome 80, Firefox 113, Safari 16.4).
 // The stream's steps are promises that settle as microtasks in Chromium, Firefox and WebKit
 // alike: the module is whole before the page's next script runs, as a synchronous decode was.
 function inflate(bytes) {
-  var reader = new ReadableStream({
-    start: function (controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    }
-  }).pipeThrough(new DecompressionStream('deflate')).getReader();
+  var stream = new DecompressionStream('deflate');
+  var writer = stream.writable.getWriter();
+  // A broken stream rejects these too; the reader's rejection is the one that is reported.
+  writer.write(bytes).then(null, ignore);
+  writer.close().then(null, ignore);
+  var reader = stream.readable.getReader();
   var chunks = [];
   var size = 0;
   function next() {
