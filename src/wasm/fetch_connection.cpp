@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "bindings.hpp"
@@ -161,14 +162,15 @@ void FetchConnection::start_fetch(const Action& request) {
     attr.userData = this;
     attr.timeoutMSecs = 0;  // the Poller owns timeouts: it also catches a stall after headers
     attr.withCredentials = request.with_credentials;
-    std::vector<const char*> headers;
-    headers.reserve(request.headers.size() * 2 + 1);
+    // Name, value, name, value, ..., null: sized once, so no vector's growth code is linked.
+    std::unique_ptr<const char*[]> headers(new const char*[request.headers.size() * 2 + 1]);
+    size_t at = 0;
     for (const Header& header : request.headers) {
-        headers.push_back(header.name.c_str());
-        headers.push_back(header.value.c_str());
+        headers[at++] = header.name.c_str();
+        headers[at++] = header.value.c_str();
     }
-    headers.push_back(nullptr);
-    attr.requestHeaders = headers.data();
+    headers[at] = nullptr;
+    attr.requestHeaders = headers.get();
     fetch_request_id_ = request.request_id;
     headers_read_ = false;
     if (debug_) {
