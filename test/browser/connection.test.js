@@ -171,7 +171,8 @@ it('re-polls at once, silently, after the server\'s 408 and after its own timeou
   await page.context().close();
 });
 
-// The module compiles synchronously, so it is ready before the page's next script runs; where
+// The module is inflated and compiled in the script's own microtasks (the compile itself
+// synchronous), so it is ready before the page's next script runs; where
 // a browser refuses that, it compiles asynchronously and connect() waits in a queue.
 for (const [title, query, startsAtOnce] of [
   ['starts connect() made right after the script tag at once: the module is ready by then', '', true],
