@@ -16,8 +16,9 @@
 
 // emscripten_fetch_close() does not abort the XHR underneath (see the Emscripten notes): the
 // server would keep the connection and a late answer would hit a freed struct. Aborting the
-// XHR first ends the request for real; its readystatechange marks the fetch done, so the
-// close that follows calls no handler.
+// XHR first ends the request for real (an aborted XHR fires neither load nor error); the close
+// that follows calls onerror for the unfinished fetch, which fetch_finished ignores (fetch_ no
+// longer names it).
 EM_JS(void, comet_abort_xhr, (uint32_t id), {
     var xhr = Fetch.xhrs[id - 1];
     if (xhr) xhr.abort();
