@@ -176,10 +176,12 @@ async function steady(env, client, { location = 'sub', rate = SIZE.steadyRate, s
   await Promise.all(pending);
   pub.close();
   await waitForCount(page, total);
-  const state = await page.evaluate(() => window.bench.state());
+  const state = await page.evaluate((n) => window.bench.state(n), total);
   await page.close();
   const result = outcome(state, total, 0);
+  // A loss keeps the first missing ids and the connection's state, for the notes under the table.
   return { p50: percentile(state.latencies, 0.5), p99: percentile(state.latencies, 0.99), lost: result.lost, duplicated: result.duplicated,
+    missing: result.missing, stateAtEnd: result.stateAtEnd,
     publishedPerSecond: total > 1 ? (total - 1) / ((lastPost - begin) / 1000) : NaN };
 }
 
