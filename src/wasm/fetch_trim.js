@@ -63,6 +63,12 @@ mergeInto(LibraryManager.library, {
       state(xhr.readyState);
       onprogress(fetch, xhr, e);
     };
-    xhr.send();
+    // As Emscripten's: should send() throw, the fetch fails (with status 0) rather than the
+    // exception unwinding through the wasm frames that called it.
+    try {
+      xhr.send();
+    } catch (e) {
+      finish(e, false);
+    }
   },
 });
