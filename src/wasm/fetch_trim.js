@@ -17,7 +17,6 @@
 // The struct fields it fills are the ones the adapter and emscripten_fetch_close read: id,
 // data, numBytes, dataOffset, totalBytes, readyState, status and statusText. readyState is 4
 // from the response's end on, so that closing the fetch afterwards calls no handler.
-/* global mergeInto, LibraryManager, Fetch, HEAPU8, HEAPU16, HEAPU32, UTF8ToString, stringToUTF8, _malloc */
 mergeInto(LibraryManager.library, {
   $fetchXHR__deps: ['$Fetch', 'malloc'],
   $fetchXHR: function (fetch, onsuccess, onerror, onprogress) {
