@@ -59,11 +59,20 @@
 
   // The limit: a bare XHR loop that keeps the cursor and parses JSON, nothing else. For a
   // multipart response it does the least splitting that Nchan's format allows.
+  var stoppers = [];  // one per connection opened: bench.stopAll() ends them all
+
   function limit(url) {
     var lastModified = null;
     var etag = null;
+    var current = null;
+    var stopped = false;
+    stoppers.push(function () {
+      stopped = true;
+      if (current) current.abort();
+    });
     function poll() {
-      var xhr = new XMLHttpRequest();
+      if (stopped) return;
+      var xhr = current = new XMLHttpRequest();
       xhr.open('GET', url);
       if (etag !== null) {
         xhr.setRequestHeader('If-None-Match', etag);
@@ -99,12 +108,14 @@
     var subscriber = new NchanSubscriber(url, { subscriber: 'longpoll' });
     subscriber.on('message', function (message) { record(JSON.parse(message).data); });
     subscriber.start();
+    stoppers.push(function () { subscriber.stop(); });
   }
 
   // `options`: $.comet.connect's (the cross-origin scenario's cursorInQuery and headers).
   function comet(url, options) {
     bindOnce('comet.message');
-    $.comet.connect(url, options);
+    var connection = $.comet.connect(url, options);
+    stoppers.push(function () { connection.close(); });
   }
 
   var contenders = { classic: classic, limit: limit, nchan: nchan, comet: comet };
@@ -145,6 +156,12 @@
       return end;
     },
     count: function () { return ids.length + counted; },
+    // Ends every connection opened so far (the memory scenario's first round).
+    stopAll: function () {
+      var stopping = stoppers;
+      stoppers = [];
+      stopping.forEach(function (stop) { stop(); });
+    },
     countOnly: function () {
       countOnly = true;
       counted = ids.length;
