@@ -68,7 +68,7 @@ Connection.prototype.close = function () {
     // This may run inside a handler called from this very connection: free it afterwards.
     setTimeout(function () { page.wasm._destroy(id); }, 0);
   }
-  page.events.fire('comet', 'close', [{ connection: this, url: this.url }]);
+  page.events.fire('comet', 'close', { connection: this, url: this.url });
   this._stateChanged(from);
   return this;
 };
@@ -112,7 +112,7 @@ Connection.prototype._log = function (method, line) {
 // Every change of this.state ends here: the debug line and comet.state.
 Connection.prototype._stateChanged = function (from) {
   this._log('log', this.url + ': ' + from + ' -> ' + this.state);
-  this._page.events.fire('comet', 'state', [{ connection: this, url: this.url, from: from, to: this.state }]);
+  this._page.events.fire('comet', 'state', { connection: this, url: this.url, from: from, to: this.state });
 };
 
 Connection.prototype._deliver = function (types, datas) {
@@ -149,7 +149,7 @@ Connection.prototype._report = function (status, textStatus, errorThrown, detail
                       statusText: xhr.statusText, headers: xhr.getAllResponseHeaders(), responseText: xhr.responseText,
                       cause: cause });
   }
-  this._page.events.fire('comet', 'error', [{
+  this._page.events.fire('comet', 'error', {
     connection: this,
     url: this.url,
     status: status,
@@ -161,7 +161,7 @@ Connection.prototype._report = function (status, textStatus, errorThrown, detail
     cause: cause || 'server',
     refreshing: cause === 'refresh',
     xhr: xhr
-  }]);
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ Connection.prototype._onRelayed = function (what) {
 Connection.prototype._onState = function (from, to) {
   if (this._closed) return;
   this.state = to;
-  if (to === 'open') this._page.events.fire('comet', 'open', [{ connection: this, url: this.url }]);
+  if (to === 'open') this._page.events.fire('comet', 'open', { connection: this, url: this.url });
   this._stateChanged(from);
 };
 
