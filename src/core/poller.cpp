@@ -235,6 +235,7 @@ std::optional<Action> Poller::take_action() {
     if (actions_.empty()) return std::nullopt;
     std::optional<Action> next(std::move(actions_.front()));
     actions_.erase(actions_.begin());
+    if (actions_.empty()) std::vector<Action>().swap(actions_);
     return next;
 }
 

@@ -350,6 +350,20 @@ TEST(Poller, SuccessOpensDeliversAndThenSendsTheNextRequestWithTheCursor) {
     EXPECT_EQ(poller.next_deadline(), 1500 + kTimeout);
 }
 
+// An idle connection keeps no room for actions: the queue's storage (several actions of some
+// 180 B each in the wasm) goes once the adapter has taken the last one.
+TEST(Poller, TakingTheLastActionReleasesTheQueue) {
+    Poller poller(config());
+    uint64_t first = start(poller, 1000);
+    ASSERT_TRUE(poller.on_response(1500, first, ok(kCursorHeaders, "hello")));
+    ASSERT_GE(poller.actions().size(), 3u);
+    poller.take_action();
+    EXPECT_GT(poller.actions().capacity(), 0u);  // not while actions remain
+    while (poller.take_action()) {
+    }
+    EXPECT_EQ(poller.actions().capacity(), 0u);
+}
+
 TEST(Poller, SuccessWhileOpenStaysOpenWithoutStateChange) {
     Poller poller(config());
     start(poller, 0);
