@@ -19,11 +19,12 @@ export function createEvents($, document) {
   }
 
   // The one way out to jQuery: the handlers bound on document for `type` in `namespace` run,
-  // with (event, data) or (event, data, extra), and nothing else does. This is what jQuery's triggerHandler does
-  // for them (it builds the event the same way and calls jQuery.event.dispatch), without the
-  // rest of trigger: no native default action (a type "open" must not call document.open()),
-  // no special-event hooks, no bubbling, and no document.on<type> property handler, which a
-  // server-chosen type could otherwise reach (document.onkeydown, onvisibilitychange, ...).
+  // with (event, data) or (event, data, extra), and nothing else does. This is what jQuery's
+  // triggerHandler does for them (it builds the event the same way and calls
+  // jQuery.event.dispatch), without the rest of trigger: no native default action (a type
+  // "open" must not call document.open()), no special-event hooks, no bubbling, and no
+  // document.on<type> property handler, which a server-chosen type could otherwise reach
+  // (document.onkeydown, onvisibilitychange, ...).
   // Skipping the rest of trigger (parsing the name, the event path) also makes a dispatch
   // about half as costly. The arguments go to dispatch as they are, not through an array.
   // A handler that throws does not stop the batch, the message's other event or the
