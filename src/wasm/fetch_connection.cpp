@@ -125,10 +125,11 @@ void FetchConnection::fetch_finished(emscripten_fetch_t* fetch, bool success) {
         response.body = std::string_view(fetch->data ? fetch->data : "", static_cast<size_t>(fetch->numBytes));
         poller_.on_response(now, id, response);
         run_actions(&response);
-        // Not needed again until the next response: an idle connection keeps no header block.
-        std::string().swap(headers_);
-        headers_read_ = false;
     }
+    // Not needed again until the next response, whichever way this one ended (a progress event
+    // may have read it before a network failure): an idle connection keeps no header block.
+    std::string().swap(headers_);
+    headers_read_ = false;
     emscripten_fetch_close(fetch);
 }
 
