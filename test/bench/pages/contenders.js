@@ -12,6 +12,7 @@
   var expected = Infinity;
   var countOnly = false;  // the memory scenario keeps a count, not every id
   var counted = 0;
+  var stoppers = [];  // one per connection opened: bench.stopAll() ends them all
 
   function now() { return performance.timeOrigin + performance.now(); }
 
@@ -59,8 +60,6 @@
 
   // The limit: a bare XHR loop that keeps the cursor and parses JSON, nothing else. For a
   // multipart response it does the least splitting that Nchan's format allows.
-  var stoppers = [];  // one per connection opened: bench.stopAll() ends them all
-
   function limit(url) {
     var lastModified = null;
     var etag = null;
