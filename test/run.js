@@ -61,7 +61,7 @@ function engineOf(names) {
 async function runNodeTests(files, { browser = false } = {}) {
   const { run } = require('node:test');
   const { spec } = require('node:test/reporters');
-  const result = { passed: 0, failed: 0, skipped: [], engines: {}, times: {} };
+  const result = { passed: 0, failed: 0, skipped: [], failures: [], engines: {}, times: {} };
   // The names of the tests and suites running now, by nesting, and the file of the outermost:
   // files run one at a time, and a file's tests one at a time, so test:start comes in order.
   // (A subtest's own `file` is where t.test() was called: support.js for part().)
@@ -91,6 +91,7 @@ async function runNodeTests(files, { browser = false } = {}) {
       return;
     }
     result[outcome]++;
+    if (outcome === 'failed') result.failures.push({ where: `${path.relative(ROOT, file)}: ${names.join(' > ')}`, error: event.details.error });
     if (browser) {
       const engine = engineOf(names);
       result.engines[engine] = (result.engines[engine] || 0) + 1;
@@ -123,6 +124,17 @@ function runLint() {
     result[ok ? 'passed' : 'failed']++;
   }
   return result;
+}
+
+// What a failed test threw: node:test wraps it (ERR_TEST_FAILURE, the thrown error as its
+// cause); its message and its stack without Node's own frames, indented.
+function describeFailure(error) {
+  const thrown = error && error.cause !== undefined ? error.cause : error;
+  const text = thrown instanceof Error ? (thrown.stack || thrown.message) : String(thrown);
+  const lines = text.split('\n').filter((line) => !/^\s+at (.*\()?(node:|<anonymous>\))/.test(line));
+  const shown = lines.slice(0, 30);
+  if (lines.length > shown.length) shown.push(`... (${lines.length - shown.length} more lines)`);
+  return shown.map((line) => `    ${line}`).join('\n');
 }
 
 function testFiles(dir) {
@@ -159,7 +171,7 @@ async function main() {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  const totals = { passed: 0, failed: 0, skipped: [], engines: null };
+  const totals = { passed: 0, failed: 0, skipped: [], failures: [], engines: null };
   if (only.length === 0) {
     console.log('\n== style (clang-format, eslint)');
     const lint = runLint();
@@ -181,6 +193,7 @@ async function main() {
     totals.passed += tools.passed;
     totals.failed += tools.failed;
     totals.skipped.push(...tools.skipped);
+    totals.failures.push(...tools.failures);
   }
   if (browserFiles.length) {
     // After setup: support.js needs node_modules.
@@ -190,6 +203,7 @@ async function main() {
     totals.passed += browser.passed;
     totals.failed += browser.failed;
     totals.skipped.push(...browser.skipped);
+    totals.failures.push(...browser.failures);
     totals.engines = browser.engines;
     totals.times = browser.times;
   }
@@ -209,6 +223,12 @@ async function main() {
   if (totals.skipped.length) {
     console.log(`\n== skipped (${totals.skipped.length})`);
     for (const { where, reason } of totals.skipped) console.log(`skipped: ${where}: ${reason}`);
+  }
+  // Each failed test again, with what it threw, last: a CI log that keeps only its tail still
+  // says why.
+  if (totals.failures.length) {
+    console.log(`\n== failed (${totals.failures.length})`);
+    for (const { where, error } of totals.failures) console.log(`failed: ${where}\n${describeFailure(error)}`);
   }
   if (totals.times) {
     const minutes = (ms) => `${(ms / 60000).toFixed(1)} min`;
