@@ -50,13 +50,15 @@ for (const engine of engines()) {
       try {
         const name = channel('failover');
         const page = await env.open('/test/harness.html?jq=3');
+        // One timeline of what the page saw, in window.seen (waitFor shows it when it times
+        // out): [ms, 'message', data], [ms, 'error', message], [ms, 'state', to, url].
         await page.evaluate((urls) => {
-          window.got = [];
-          window.urlsSeen = [];
-          window.errorsSeen = [];
-          $(document).bind('comet.message', (event, data) => window.got.push(data));
-          $(document).bind('comet.error', (event, info) => window.errorsSeen.push(info.message));
-          $(document).bind('comet.state', (event, info) => window.urlsSeen.push(info.url));
+          const t0 = performance.now();
+          const note = (...entry) => window.seen.push([Math.round(performance.now() - t0), ...entry]);
+          window.seen = [];
+          $(document).bind('comet.message', (event, data) => note('message', data));
+          $(document).bind('comet.error', (event, info) => note('error', info.message));
+          $(document).bind('comet.state', (event, info) => note('state', info.to, info.url));
           window.connection = $.comet.connect(urls, { retryDelay: 200, maxRetryDelay: 1000 });
         }, [`${a.origin}/sub/${name}`, `${b.origin}/sub/${name}`]);
         await waitFor(page, () => window.connection.state !== 'closed');
@@ -67,22 +69,28 @@ for (const engine of engines()) {
           await (i % 2 ? a : b).publish(name, JSON.stringify({ type: 'n', data: i }));
           await sleep(10);
         }
-        await waitFor(page, () => window.got.length === 20);
+        await waitFor(page, (n) => window.seen.filter((entry) => entry[1] === 'message').length >= n, 20);
+        const stopping = Date.now();
         await a.stop();
+        const stopMs = Date.now() - stopping;
         for (const i of range(20, 40)) {
           await b.publish(name, JSON.stringify({ type: 'n', data: i }));
           await sleep(10);
         }
-        await waitFor(page, () => window.got.length >= 40, undefined, 10000);
+        await waitFor(page, (n) => window.seen.filter((entry) => entry[1] === 'message').length >= n, 40, 10000);
         await sleep(200);
-        const result = await page.evaluate(() => ({ got: window.got, url: window.connection.url, state: window.connection.state,
-          errors: window.errorsSeen }));
-        assert.deepEqual(result.got, range(0, 40), 'every message once, in order');
-        assert.equal(result.url, `${b.origin}/sub/${name}`);
-        assert.equal(result.state, 'open');
-        assert.ok(result.errors.length >= 1 && result.errors.every((m) => m.includes(`at ${b.origin}/sub/${name}`)),
-          `the failure said where it goes next: ${JSON.stringify(result.errors)}`);
-        t.diagnostic(`${engine}: ${result.errors.length} failure(s) reported on the way from A to B; 40 of 40 messages, in order`);
+        const result = await page.evaluate(() => ({ seen: window.seen, url: window.connection.url, state: window.connection.state }));
+        const got = result.seen.filter((entry) => entry[1] === 'message').map((entry) => entry[2]);
+        const errors = result.seen.filter((entry) => entry[1] === 'error').map((entry) => entry[2]);
+        // Everything the page and B saw, for a failure's message: A stopped in stopMs.
+        const story = `A stopped in ${stopMs} ms; the page saw ${JSON.stringify(result.seen)}; B answered ` +
+          JSON.stringify(b.polls(name).map((poll) => [poll.status, poll.ifModifiedSince, poll.ifNoneMatch, poll.took]));
+        assert.deepEqual(got, range(0, 40), `every message once, in order: ${story}`);
+        assert.equal(result.url, `${b.origin}/sub/${name}`, story);
+        assert.equal(result.state, 'open', story);
+        assert.ok(errors.length >= 1 && errors.every((m) => m.includes(`at ${b.origin}/sub/${name}`)),
+          `the failure said where it goes next: ${story}`);
+        t.diagnostic(`${engine}: ${errors.length} failure(s) reported on the way from A to B; 40 of 40 messages, in order`);
         await assertNoPageErrors(page);
         await page.context().close();
       } finally {

@@ -152,7 +152,7 @@ async function waitFor(page, fn, arg, timeout = 5000) {
     await page.waitForFunction(fn, arg, { timeout, polling: 20 });
   } catch (error) {
     const state = await page.evaluate(() => ({ seen: window.seen, errors: window.errors })).catch(() => null);
-    throw new Error(`timed out waiting for ${fn}: ${JSON.stringify(state).slice(0, 2000)}`);
+    throw new Error(`timed out waiting for ${fn}: ${JSON.stringify(state).slice(0, 8000)}`);
   }
 }
 
