@@ -482,6 +482,10 @@ async function scaleRepetition(env, rep, record) {
     result.messageBytes = bytes / SCALE.headline;
     record('headline', client, result);
   }
+  const floorPage = await openPage(env, 'comet');
+  const floorMs = await floorPage.evaluate(([n, padding]) => window.bench.floor(n, padding), [SCALE.headline, text]);
+  await floorPage.close();
+  record('headline floor', 'comet', { ms: floorMs });
   say('done');
 }
 
@@ -682,6 +686,11 @@ function scaleTable(results, lines, summary) {
     lines.push(`${pad(label, 34)}${SCALE_CONTENDERS.map((c) => pad(`${fmt(values[c])}${field === 'ms' ? notes[c] : ''}`, 24)).join('')}` +
       `${others.map((c) => pad(ratio(values.comet, values[c]), 16)).join('')}`);
   }
+  // The floor (bench.floor in contenders.js): what stays of the client share for any client
+  // that fires the original's events; its ratios are to the others' client share.
+  headline.floorMs = mid('headline floor', 'comet', 'ms');
+  lines.push(`${pad('  floor: JSON.parse + events', 34)}${SCALE_CONTENDERS.map((c) => pad(c === 'comet' ? fmt(headline.floorMs) : 'n/a', 24)).join('')}` +
+    `${others.map((c) => pad(ratio(headline.floorMs, headline.clientMs[c]), 16)).join('')}`);
 }
 
 async function main() {
