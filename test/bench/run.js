@@ -590,7 +590,7 @@ function mainTable(results, lines, summary) {
     row('  client after it vs nchan', ratio(afterResponse('comet'), afterResponse('nchan')), '(decode + dispatch)', null),
     row('steady p99 - limit p99', `${r.p99.toFixed(2)} ms`, '<= 1 ms', r.p99 <= 1),
     row('dist gzip bytes', String(bytes.comet), '<= 24576', bytes.comet <= 24576),
-    row('ready median', fmt(ready.comet), '< 25 ms', ready.comet < 25),
+    row('ready median', fmt(ready.comet), '< 15 ms', ready.comet < 15),
     row(`memory over ${memory[memory.length - 1].messages} msgs`,
       `${ENGINE === 'chromium' ? `JS ${memory.map((m) => kb(m.js)).join('/')} KB` : `JS not measured in ${ENGINE}`}; wasm ${memory.map((m) => kb(m.wasmMemory)).join('/')} KB, ` +
       `in use ${memory.map((m) => m.wasmUsed).join('/')} B`, 'flat', flat),
@@ -691,6 +691,33 @@ function scaleTable(results, lines, summary) {
   headline.floorMs = mid('headline floor', 'comet', 'ms');
   lines.push(`${pad('  floor: JSON.parse + events', 34)}${SCALE_CONTENDERS.map((c) => pad(c === 'comet' ? fmt(headline.floorMs) : 'n/a', 24)).join('')}` +
     `${others.map((c) => pad(ratio(headline.floorMs, headline.clientMs[c]), 16)).join('')}`);
+
+  // Issue 15's targets that this table measures: the headline against NchanSubscriber, and no
+  // row more than 10% behind it (MB/s: below 1/1.1 of its figure; ms, us and KB: above 1.1x).
+  const behind = [];
+  const check = (label, values, higherIsBetter = false) => {
+    const q = values.nchan > 0 ? values.comet / values.nchan : NaN;
+    if (Number.isFinite(q) && (higherIsBetter ? q < 1 / 1.1 : q > 1.1)) behind.push(`${label} ${q.toFixed(2)}x`);
+  };
+  for (const [bytes] of SCALE.sizes) check(size(bytes), scale[`scale size ${bytes}`], true);
+  for (const rate of SCALE.rates) {
+    check(`${rate}/s p50`, scale[`scale rate ${rate}`].p50);
+    check(`${rate}/s p99`, scale[`scale rate ${rate}`].p99);
+  }
+  for (const n of SCALE.connections) check(`${n} conn.`, scale[`scale connections ${n}`]);
+  check('memory', scale['scale memory all per connection']);
+  const within = (q, goal) => (Number.isFinite(q) ? (q <= goal ? 'met' : 'MISSED') : '');
+  const targets = [
+    ['headline drain vs nchan', ratio(headline.ms.comet, headline.ms.nchan), '<= 1.0x',
+      within(headline.ms.comet / headline.ms.nchan, 1.0)],
+    ['  client share vs nchan', `${ratio(headline.clientMs.comet, headline.clientMs.nchan)} (the floor: ` +
+      `${ratio(headline.floorMs, headline.clientMs.nchan)})`, '<= 0.8x', within(headline.clientMs.comet / headline.clientMs.nchan, 0.8)],
+    ['scale rows >10% behind nchan', behind.length ? behind.join(', ') : 'none', 'none', behind.length ? 'MISSED' : 'met'],
+  ];
+  lines.push('');
+  lines.push(`${pad('target', 34)}${pad('measured', 62)}${pad('goal', 24)}`);
+  for (const [name, value, goal, ok] of targets) lines.push(`${pad(name, 34)}${pad(value, 62)}${pad(goal, 24)}${ok}`);
+  return targets;
 }
 
 async function main() {
@@ -746,7 +773,7 @@ async function main() {
   let targets = [];
   if (!SCALE_ONLY) targets = mainTable(results, lines, summary);
   lines.push('');
-  scaleTable(results, lines, summary);
+  targets = targets.concat(scaleTable(results, lines, summary));
   for (const [key, byClient] of Object.entries(results.runs)) {
     for (const [client, runs] of Object.entries(byClient)) {
       runs.forEach((run, i) => {
