@@ -186,6 +186,10 @@ async function main() {
     const fuzz = runFuzzTargets(seconds);
     totals.passed += fuzz.passed;
     totals.failed += fuzz.failed;
+    // Their output above says what failed.
+    for (const [part, result] of [['style', lint], ['native tests (ctest)', native], ['fuzzing', fuzz]]) {
+      if (result.failed) totals.failures.push({ where: part, error: `${result.failed} failed: see "== ${part}" above` });
+    }
   }
   if (toolFiles.length) {
     console.log('\n== tool tests (test/tools/: node:test, no browser)');
@@ -217,7 +221,10 @@ async function main() {
         { cwd: ROOT, stdio: 'inherit' });
       console.log(bench.status === 0 ? `ok   benchmark smoke run in ${engine}` : `FAIL benchmark smoke run in ${engine} (exit ${bench.status})`);
       if (bench.status === 0) totals.passed++;
-      else totals.failed++;
+      else {
+        totals.failed++;
+        totals.failures.push({ where: `benchmark smoke run in ${engine}`, error: `exit ${bench.status}: see its output above` });
+      }
     }
   }
   if (totals.skipped.length) {
