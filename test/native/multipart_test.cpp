@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,46 @@ TEST(SplitMultipart, BodiesMayContainTheBoundaryAwayFromALineStart) {
     Split s = split(body, "B");
     ASSERT_TRUE(s.result.ok()) << describe(s.result.error);
     EXPECT_EQ(s.bodies, (Strings{"x--B y --B-- z", " --B"}));
+}
+
+// A delimiter counts only whole and at a line's start. Every part here is made of its own
+// bytes ('\n', '-', '\r' and the boundary's) in near-misses of it ("\n-", "\n--", the
+// boundary cut short, the boundary away from a line start), at every boundary length from 1
+// to 70, 20 random bodies each (a fixed seed): the split must give back exactly the parts.
+TEST(SplitMultipart, FindsEveryDelimiterAmongNearMissesOfIt) {
+    const std::string alphabet = "0/9.AbCdEfGhIjKlMnOpQrStUvWxYz12-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    uint32_t seed = 12345;
+    auto next = [&seed](uint32_t n) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 8) % n;
+    };
+    for (size_t length = 1; length <= 70; ++length) {
+        const std::string boundary = alphabet.substr(0, length);
+        const std::string delimiter = "\n--" + boundary;
+        const std::string pieces[] = {"\n", "-", "\r", "\n-", "\n--", "--", boundary, boundary.substr(0, length / 2),
+                                      "\n--" + boundary.substr(0, length - 1), boundary.substr(length / 2)};
+        for (int round = 0; round < 20; ++round) {
+            Strings parts;
+            std::string body = "preamble";
+            for (int p = 0, count = 1 + static_cast<int>(next(5)); p < count; ++p) {
+                std::string part;
+                std::string framed;
+                do {
+                    part.clear();
+                    for (uint32_t n = next(12); n > 0; --n) part += pieces[next(std::size(pieces))];
+                    // It may not hold the delimiter itself: only its own closing one may follow the line
+                    // break that ends the part.
+                    framed = "\n" + part + "\r\n--" + boundary;
+                } while (framed.find(delimiter) != framed.size() - delimiter.size());
+                parts.push_back(part);
+                body += "\r\n--" + boundary + "\r\n\r\n" + part;
+            }
+            body += "\r\n--" + boundary + "--\r\n";
+            Split s = split(body, boundary);
+            ASSERT_TRUE(s.result.ok()) << "boundary length " << length << ": " << describe(s.result.error);
+            EXPECT_EQ(s.bodies, parts) << "boundary length " << length;
+        }
+    }
 }
 
 TEST(SplitMultipart, BodiesMayContainLineBreaksAndBlankLines) {
