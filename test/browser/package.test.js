@@ -76,6 +76,9 @@ it('packs only what a user needs: the built file, its types, the README and the 
   assert.equal(manifest.types, 'js/jquery.comet.d.ts');
   assert.equal(manifest.license, 'MIT');
   assert.equal(manifest.peerDependencies.jquery, '>=1.12.4 <5');
+  // V8 reads its compile hint only as the file's first line (tools/embed-wasm.js).
+  const built = fs.readFileSync(path.join(project, 'node_modules', 'jquery.comet', 'dist', 'jquery.comet.js'), 'utf8');
+  assert.ok(built.startsWith('//# allFunctionsCalledOnLoad\n'), `the file opens with: ${built.slice(0, 60)}`);
 });
 
 it('works from the installed package with a plain script tag', async () => {
