@@ -4,7 +4,9 @@
 // A batch: `messages` is [flags, typeOffset, typeLength, dataOffset, dataLength] per message,
 // offsets into the body (flags: 1 JSON data, 2 string type, 4 number/true type); `values` is
 // the JSON messages' type and data values gathered by the core into one JSON array, [type,
-// data, type, data, ...], parsed with a single JSON.parse.
+// data, type, data, ...], parsed with a single JSON.parse. It is empty when the core did not
+// gather them (large messages: worth_gathering in src/core/body.hpp); each value is then
+// parsed where it stands in the body.
 
 var textDecoder = new TextDecoder('utf-8');
 

@@ -96,6 +96,17 @@ size_t gathered_json_size(const std::vector<Message>& messages) {
     return size ? size + 1 : 0;  // "]"
 }
 
+bool worth_gathering(const std::vector<Message>& messages) {
+    size_t count = 0;
+    size_t bytes = 0;
+    for (const Message& message : messages) {
+        if (!(message.flags & kMessageJson)) continue;
+        ++count;
+        bytes += message.type.length + message.data.length;
+    }
+    return count && bytes <= kGatherAtMost * count;
+}
+
 void gather_json_values(std::string_view body, const std::vector<Message>& messages, char* out) {
     char separator = '[';
     for (const Message& message : messages) {

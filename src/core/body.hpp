@@ -45,6 +45,16 @@ static_assert(sizeof(Message) == 5 * sizeof(uint32_t), "Message is read by JavaS
 size_t gathered_json_size(const std::vector<Message>& messages);
 void gather_json_values(std::string_view body, const std::vector<Message>& messages, char* out);
 
+// Whether a batch is worth gathering: when its JSON messages' type and data average at most
+// kGatherAtMost bytes. For small messages one JSON.parse beats one each; for larger ones the
+// copy and one long parse cost more than parsing each where it stands in the body, and the
+// copy doubles what the response takes of the wasm heap at its peak. Time in the page, from
+// the load event through the last handler (Chromium, medians of 9 pages), gathered against
+// not: 10,000 messages of 130 B 32.8 against 40.0 ms; 6,000 of 300 B 42.4 against 40.7;
+// 2,000 of 1 KB 37.2 against 32.4; 500 of 4 KB 25.8 against 17.2; 32 of 64 KB 17.6 against 16.6.
+constexpr size_t kGatherAtMost = 512;
+bool worth_gathering(const std::vector<Message>& messages);
+
 struct BodyProblem {
     uint32_t offset = 0;  // where in the body it went wrong
     std::string detail;   // one readable sentence

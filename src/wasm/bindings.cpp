@@ -128,7 +128,8 @@ void batch(uint32_t id, std::string_view body, const std::vector<Message>& messa
            const Cursor& cursor) {
     // One crossing per response. The values buffer lives for this call only: nothing stays
     // behind at a high-water mark. Not a std::string: resizing one would first fill it.
-    size_t size = gathered_json_size(messages);
+    // Without it (large messages), JavaScript parses each value where it stands in the body.
+    size_t size = worth_gathering(messages) ? gathered_json_size(messages) : 0;
     std::unique_ptr<char[]> values(size ? new char[size] : nullptr);
     if (size) gather_json_values(body, messages, values.get());
     comet_js_batch(id, reinterpret_cast<const uint8_t*>(body.data()), static_cast<uint32_t>(body.size()),

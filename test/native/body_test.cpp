@@ -423,5 +423,37 @@ TEST(GatherJsonValues, MessagesAreFiveWordsForJavaScript) {
     EXPECT_EQ(words[9], 4u);
 }
 
+// Gathered while the JSON messages' type and data average at most kGatherAtMost bytes: the
+// bound itself is in, one byte more is out. Text messages count neither way.
+TEST(WorthGathering, SmallMessagesAreGatheredLargeOnesAreNot) {
+    auto json = [](uint32_t type, uint32_t data) {
+        Message message;
+        message.flags = kMessageJson | (type ? uint32_t{kTypeString} : 0u);
+        message.type = Span{0, type};
+        message.data = Span{0, data};
+        return message;
+    };
+    auto text = [](uint32_t data) {
+        Message message;
+        message.data = Span{0, data};
+        return message;
+    };
+    const uint32_t at_most = static_cast<uint32_t>(kGatherAtMost);
+    EXPECT_TRUE(worth_gathering({json(3, 120), json(3, 120)}));  // the headline's shape
+    EXPECT_TRUE(worth_gathering({json(3, at_most - 3), json(0, at_most)}));
+    EXPECT_FALSE(worth_gathering({json(3, at_most - 3), json(0, at_most + 1)}));
+    EXPECT_FALSE(worth_gathering({json(3, 65536)}));
+    // An average: one large message among many small ones is gathered with them.
+    std::vector<Message> mixed(99, json(3, 30));
+    mixed.push_back(json(3, 20000));
+    EXPECT_TRUE(worth_gathering(mixed));
+    mixed.push_back(json(3, 40000));
+    EXPECT_FALSE(worth_gathering(mixed));
+    // Text is not gathered and does not count.
+    EXPECT_TRUE(worth_gathering({json(3, 30), text(1 << 20)}));
+    EXPECT_FALSE(worth_gathering({text(10), text(10)}));
+    EXPECT_FALSE(worth_gathering({}));
+}
+
 }  // namespace
 }  // namespace comet
