@@ -90,8 +90,16 @@ TEST(SplitMultipart, FindsEveryDelimiterAmongNearMissesOfIt) {
     for (size_t length = 1; length <= 70; ++length) {
         const std::string boundary = alphabet.substr(0, length);
         const std::string delimiter = "\n--" + boundary;
-        const std::string pieces[] = {"\n", "-", "\r", "\n-", "\n--", "--", boundary, boundary.substr(0, length / 2),
-                                      "\n--" + boundary.substr(0, length - 1), boundary.substr(length / 2)};
+        const std::string pieces[] = {"\n",
+                                      "-",
+                                      "\r",
+                                      "\n-",
+                                      "\n--",
+                                      "--",
+                                      boundary,
+                                      boundary.substr(0, length / 2),
+                                      "\n--" + boundary.substr(0, length - 1),
+                                      boundary.substr(length / 2)};
         for (int round = 0; round < 20; ++round) {
             Strings parts;
             std::string body = "preamble";
