@@ -172,42 +172,34 @@ async function main() {
     process.exit(1);
   }
   const totals = { passed: 0, failed: 0, skipped: [], failures: [], engines: null };
+  // One part's counts into the totals. A part that lists no failures of its own (style, ctest,
+  // fuzzing: their output above says what failed) is named among them as `part`.
+  const add = (part, result) => {
+    totals.passed += result.passed;
+    totals.failed += result.failed;
+    if (result.skipped) totals.skipped.push(...result.skipped);
+    if (result.failures) totals.failures.push(...result.failures);
+    else if (result.failed) totals.failures.push({ where: part, error: `${result.failed} failed: see "== ${part}" above` });
+  };
   if (only.length === 0) {
     console.log('\n== style (clang-format, eslint)');
-    const lint = runLint();
-    totals.passed += lint.passed;
-    totals.failed += lint.failed;
+    add('style', runLint());
     console.log('\n== native tests (ctest)');
-    const native = runCtest();
-    totals.passed += native.passed;
-    totals.failed += native.failed;
+    add('native tests (ctest)', runCtest());
     const seconds = Number(process.env.COMET_FUZZ_SECONDS || 20);
     console.log(`\n== fuzzing (libFuzzer, ${seconds} s per target)`);
-    const fuzz = runFuzzTargets(seconds);
-    totals.passed += fuzz.passed;
-    totals.failed += fuzz.failed;
-    // Their output above says what failed.
-    for (const [part, result] of [['style', lint], ['native tests (ctest)', native], ['fuzzing', fuzz]]) {
-      if (result.failed) totals.failures.push({ where: part, error: `${result.failed} failed: see "== ${part}" above` });
-    }
+    add('fuzzing', runFuzzTargets(seconds));
   }
   if (toolFiles.length) {
     console.log('\n== tool tests (test/tools/: node:test, no browser)');
-    const tools = await runNodeTests(toolFiles);
-    totals.passed += tools.passed;
-    totals.failed += tools.failed;
-    totals.skipped.push(...tools.skipped);
-    totals.failures.push(...tools.failures);
+    add('tool tests', await runNodeTests(toolFiles));
   }
   if (browserFiles.length) {
     // After setup: support.js needs node_modules.
     const { engines } = require('./browser/support.js');
     console.log(`\n== browser tests (in ${engines().join(', ')}; a few Chromium-only files; nginx/Nchan)`);
     const browser = await runNodeTests(browserFiles, { browser: true });
-    totals.passed += browser.passed;
-    totals.failed += browser.failed;
-    totals.skipped.push(...browser.skipped);
-    totals.failures.push(...browser.failures);
+    add('browser tests', browser);
     totals.engines = browser.engines;
     totals.times = browser.times;
   }
