@@ -99,22 +99,23 @@ for (const engine of engines()) {
       const ascii = channel();
       const wide = channel();
       const whole = channel();
-      const big = (c, n) => c.repeat(n);
       const asciiMessages = [
-        { type: 'big', data: { text: big('x', 2000), list: [1, 2.5, null, true] } },
-        { type: 7, data: big('y', 1500) },
-        { type: true, data: [big('z', 1000)] },
-        { data: `untyped ${big('w', 1000)}` },
+        { type: 'big', data: { text: 'x'.repeat(2000), list: [1, 2.5, null, true] } },
+        { type: 7, data: 'y'.repeat(1500) },
+        { type: true, data: ['z'.repeat(1000)] },
+        { data: `untyped ${'w'.repeat(1000)}` },
       ];
       const wideMessages = [
-        { type: 'é', data: `${big('ü', 800)}\u{1F600}` },
-        { type: 'plain', data: { line: `${big('a', 700)}\u2028${big('b', 700)}` } },
+        { type: 'é', data: `${'ü'.repeat(800)}\u{1F600}` },
+        { type: 'plain', data: { line: `${'a'.repeat(700)}\u2028${'b'.repeat(700)}` } },
       ];
+      const plainText = `plain ${'text '.repeat(300)}`;
+      const wholeMessage = { kind: 'k', payload: 'p'.repeat(1200) };
       // Published before the page subscribes: one multipart response per channel.
       for (const message of asciiMessages) await env.publish(ascii, JSON.stringify(message), 'application/json');
-      await env.publish(ascii, `plain ${big('text ', 300)}`, 'text/plain');
+      await env.publish(ascii, plainText, 'text/plain');
       for (const message of wideMessages) await env.publish(wide, JSON.stringify(message), 'application/json');
-      await env.publish(whole, JSON.stringify({ kind: 'k', payload: big('p', 1200) }), 'application/json');
+      await env.publish(whole, JSON.stringify(wholeMessage), 'application/json');
       await page.evaluate(([a, w, h]) => {
         $.comet.connect(a, { onError: window.onErrorRecorder });
         $.comet.connect(w, { onError: window.onErrorRecorder });
@@ -125,11 +126,11 @@ for (const engine of engines()) {
       assert.deepEqual(result.errors, []);
       // Each channel's messages in its order; the three channels' interleave as they come.
       const expected = asciiMessages.map((m) => ({ data: m.data, type: m.type === undefined ? null : String(m.type) }));
-      expected.push({ data: `plain ${big('text ', 300)}`, type: null });
+      expected.push({ data: plainText, type: null });
       assert.deepEqual(result.seen.filter((m) => !['é', 'plain', 'k'].includes(m.type)), expected);
       assert.deepEqual(result.seen.filter((m) => m.type === 'é' || m.type === 'plain'),
                        wideMessages.map((m) => ({ data: m.data, type: m.type })));
-      assert.deepEqual(result.seen.filter((m) => m.type === 'k'), [{ data: { kind: 'k', payload: big('p', 1200) }, type: 'k' }]);
+      assert.deepEqual(result.seen.filter((m) => m.type === 'k'), [{ data: wholeMessage, type: 'k' }]);
       await assertNoPageErrors(page);
       await page.context().close();
     });
