@@ -395,7 +395,7 @@ TEST(GatherJsonValues, EmptyWhenNoMessageIsJson) {
     EXPECT_EQ(gathered("application/json", "{broken"), "");
 }
 
-// The copy goes eight bytes at a time and then byte by byte: every length from 0 to 40, for
+// Every length from 0 to 40 is copied whole (memcpy, or memory.copy in the wasm), for
 // the type and the data, at every alignment the parts before them leave.
 TEST(GatherJsonValues, EveryLengthIsCopiedWhole) {
     std::string body;
