@@ -62,7 +62,7 @@ void decode_one(std::string_view body, std::string_view piece, bool declared_jso
 
 // The product is built with bulk memory (CMakeLists.txt), so this is the wasm's memory.copy,
 // which the engine runs natively. The loop of eight-byte copies it replaces ran in V8's
-// baseline tier: some 10 ms of a 10,000-message drain's load handler.
+// baseline tier: up to 10 ms of a 10,000-message drain's load handler (README, Benchmark).
 char* copy_bytes(char* out, std::string_view from) {
     std::memcpy(out, from.data(), from.size());
     return out + from.size();
