@@ -105,7 +105,11 @@ void gather_json_values(std::string_view body, const std::vector<Message>& messa
     if (separator == ',') *out = ']';  // a JSON message was written
 }
 
-void decode_body(std::string_view content_type, std::string_view body, const Extraction& extraction, DecodedBody& out) {
+// Out of line, as split_multipart is (CMakeLists.txt says why): its loop over the parts then
+// stays out of Poller::apply, which V8 would otherwise compile whole with its optimizing tier in
+// the middle of every large drain.
+__attribute__((noinline)) void decode_body(std::string_view content_type, std::string_view body,
+                                           const Extraction& extraction, DecodedBody& out) {
     ContentType type = parse_content_type(content_type);
     if (!is_multipart_mixed(type.media_type)) {
         decode_one(body, body, is_json_media_type(type.media_type), extraction, 0, out);

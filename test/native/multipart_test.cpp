@@ -80,6 +80,9 @@ TEST(SplitMultipart, BodiesMayContainTheBoundaryAwayFromALineStart) {
 // bytes ('\n', '-', '\r' and the boundary's) in near-misses of it ("\n-", "\n--", the
 // boundary cut short, the boundary away from a line start), at every boundary length from 1
 // to 70, 20 random bodies each (a fixed seed): the split must give back exactly the parts.
+// Runs of 13 bytes with none of those in them put line breaks and delimiters at every offset
+// of the splitter's eight-byte steps, and UTF-8 ("\xc3\xa9", e acute) puts bytes with the high
+// bit set before a boundary that is not at a line start.
 TEST(SplitMultipart, FindsEveryDelimiterAmongNearMissesOfIt) {
     const std::string alphabet = "0/9.AbCdEfGhIjKlMnOpQrStUvWxYz12-0123456789abcdefghijklmnopqrstuvwxyzABCD";
     uint32_t seed = 12345;
@@ -99,7 +102,9 @@ TEST(SplitMultipart, FindsEveryDelimiterAmongNearMissesOfIt) {
                                       boundary,
                                       boundary.substr(0, length / 2),
                                       "\n--" + boundary.substr(0, length - 1),
-                                      boundary.substr(length / 2)};
+                                      boundary.substr(length / 2),
+                                      "#%&()*+,:;<=>",
+                                      "\xc3\xa9"};
         for (int round = 0; round < 20; ++round) {
             Strings parts;
             std::string body = "preamble";
@@ -234,6 +239,14 @@ TEST(SplitMultipart, ReportsEveryMalformedShape) {
         // the next part would be swallowed into this one.
         {"headers run into the next delimiter",
          "--B\r\nContent-Type: a\r\n--B\r\n\r\nx\r\n--B--\r\n",
+         "B",
+         MultipartError::UnterminatedHeaders,
+         5,
+         {}},
+        // Not even the blank line: the next delimiter line follows at once. It closes this
+        // part, whose headers then never ended; it is not taken for a header line.
+        {"a delimiter line right after the delimiter line",
+         "--B\r\n--B\r\n\r\nx\r\n--B--\r\n",
          "B",
          MultipartError::UnterminatedHeaders,
          5,
