@@ -1,8 +1,8 @@
 #include "multipart.hpp"
 
 #include <cstdint>
-#include <cstring>
 
+#include "bytes.hpp"
 #include "http_text.hpp"
 
 namespace comet {
@@ -32,12 +32,8 @@ bool two_at(std::string_view s, size_t pos, char a, char b) {
 
 // Whether the `n` bytes at `a` and `b` are the same, eight at a time.
 bool same_bytes(const char* a, const char* b, size_t n) {
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        std::memcpy(&x, a, 8);
-        std::memcpy(&y, b, 8);
-        if (x != y) return false;
-    }
+    for (; n >= 8; a += 8, b += 8, n -= 8)
+        if (load8(a) != load8(b)) return false;
     for (; n; ++a, ++b, --n)
         if (*a != *b) return false;
     return true;
@@ -65,19 +61,12 @@ bool ends_inside_delimiter_line(std::string_view rest) {
     return rest.empty() || rest == "\r";
 }
 
-// The position of the first line break at or after `from`, or `size` when there is none.
-// Eight bytes at a time: the zero-byte test on the bytes XOR '\n' may flag a byte above
-// (after) a line break it rightly flagged, never one below, so its lowest flag, found by
-// counting trailing zeros, is a line break (wasm, like the native tests' x86-64, is
-// little-endian: the lowest byte is the first in memory).
+// The position of the first line break at or after `from`, or `size` when there is none:
+// eight bytes at a time, the first flagged byte (bytes.hpp) of a word being a line break.
 size_t next_line_break(const char* text, size_t from, size_t size) {
-    constexpr uint64_t kOnes = 0x0101010101010101ull;
-    constexpr uint64_t kHighs = 0x8080808080808080ull;
     for (; size - from >= 8; from += 8) {
-        uint64_t v;
-        std::memcpy(&v, text + from, 8);
-        v ^= kOnes * '\n';
-        if (uint64_t found = (v - kOnes) & ~v & kHighs) return from + static_cast<size_t>(__builtin_ctzll(found)) / 8;
+        if (uint64_t found = bytes_equal_to(load8(text + from), '\n'))
+            return from + static_cast<size_t>(__builtin_ctzll(found)) / 8;
     }
     while (from < size && text[from] != '\n') ++from;
     return from;
