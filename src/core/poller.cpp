@@ -208,8 +208,11 @@ Poller::Poller(PollerConfig config)
     if (config_.urls.empty()) config_.urls = std::vector<std::string>(1);
     // A saved or relayed id that is not whole would send the server somewhere else in the
     // stream: better to start as a new subscriber.
-    if (well_formed(config_.cursor)) cursor_ = config_.cursor;
+    if (well_formed(config_.cursor)) cursor_ = std::move(config_.cursor);
+    config_.cursor = Cursor();  // read once, here: no second copy kept per connection
 }
+
+PollerConfig Poller::release_config() { return std::move(config_); }
 
 bool Poller::holding() const {
     return state_ == State::Connecting && in_flight_ && !awaiting_headers_ && config_.open_after > 0;
@@ -548,7 +551,11 @@ void Poller::deliver(Millis now, const Response& response) {
 
 void Poller::take_cursor() {
     // Both headers move together, and only as a whole id; Absent (a server without ids) keeps it.
-    if (carried_ == CursorCheck::Valid) cursor_ = carried_id_;
+    // Moved: a Last-Modified is a heap string, and one copy is enough.
+    if (carried_ == CursorCheck::Valid) {
+        cursor_ = std::move(carried_id_);
+        carried_ = CursorCheck::Absent;
+    }
 }
 
 Millis Poller::failure_delay(const Response* response) {

@@ -232,6 +232,9 @@ class Poller {
     const std::string& url() const { return config_.urls[url_index_]; }
     size_t url_index() const { return url_index_; }
     const PollerConfig& config() const { return config_; }
+    // The settings, handed back to whoever starts the next poll with them: only for a closed
+    // poller, which is then only destroyed. (Its cursor is gone: the poller took it at start.)
+    PollerConfig release_config();
     // Failures since the last success.
     uint32_t failures() const { return failures_; }
 

@@ -152,6 +152,8 @@ std::optional<TabAction> Tab::take_action() {
     if (actions_.empty()) return std::nullopt;
     std::optional<TabAction> next(std::move(actions_.front()));
     actions_.erase(actions_.begin());
+    // As the Poller's queue: nothing kept at the high-water mark between inputs.
+    if (actions_.empty()) std::vector<TabAction>().swap(actions_);
     return next;
 }
 
@@ -191,11 +193,7 @@ bool Tab::close() {
     return apply(0, TabEvent::Close);
 }
 
-bool Tab::own_batch(Millis now, const Cursor& previous, const Cursor& cursor) {
-    in_previous_ = previous;
-    in_cursor_ = cursor;
-    return apply(now, TabEvent::OwnBatch);
-}
+bool Tab::own_batch(Millis now, const Cursor& cursor) { return apply_with(now, TabEvent::OwnBatch, cursor); }
 
 bool Tab::own_state(Millis now, State from, State to) {
     in_from_ = from;
@@ -208,19 +206,16 @@ bool Tab::own_report(Millis now) { return apply(now, TabEvent::OwnReport); }
 bool Tab::peer_hello(Millis now) { return apply(now, TabEvent::PeerHello); }
 
 bool Tab::peer_batch(Millis now, const Cursor& previous, const Cursor& cursor) {
-    in_previous_ = previous;
-    in_cursor_ = cursor;
     bool passed = previous != cursor_ && std::find(history_.begin(), history_.end(), previous) != history_.end();
     TabEvent event = passed                ? TabEvent::LateCopy
                      : well_formed(cursor) ? TabEvent::PeerBatch
                                            : TabEvent::PeerBrokenBatch;
-    return apply(now, event);
+    return apply_with(now, event, cursor);
 }
 
 bool Tab::peer_welcome(Millis now, const Cursor& cursor, State state) {
-    in_cursor_ = cursor;
     in_to_ = state;
-    return apply(now, TabEvent::PeerWelcome);
+    return apply_with(now, TabEvent::PeerWelcome, cursor);
 }
 
 bool Tab::peer_state(Millis now, State to) {
@@ -231,6 +226,15 @@ bool Tab::peer_state(Millis now, State to) {
 }
 
 bool Tab::peer_report(Millis now) { return apply(now, TabEvent::PeerReport); }
+
+// The cursor is the caller's, and is only looked at while the event is applied: the tab keeps
+// no copy of an input (a cursor's Last-Modified is a heap string, per connection).
+bool Tab::apply_with(Millis now, TabEvent event, const Cursor& cursor) {
+    in_cursor_ = &cursor;
+    bool applied = apply(now, event);
+    in_cursor_ = nullptr;
+    return applied;
+}
 
 bool Tab::apply(Millis now, TabEvent event) {
     const Row* t = find_transition(kTransitions, state_, event);
@@ -287,7 +291,7 @@ bool Tab::apply(Millis now, TabEvent event) {
         case Effect::ReportAndRelay: emit(TabAction::ReportOwn).relay = true; break;
         case Effect::Take:
             emit(TabAction::DeliverRelayed);
-            move_cursor(in_cursor_);
+            move_cursor(*in_cursor_);
             break;
         case Effect::TakeKeepCursor:
             emit(TabAction::DeliverRelayed);
@@ -295,7 +299,7 @@ bool Tab::apply(Millis now, TabEvent event) {
             break;
         case Effect::Drop: emit(TabAction::DropLateCopy); break;
         case Effect::Adopt:
-            if (cursor_.empty() && well_formed(in_cursor_)) move_cursor(in_cursor_);
+            if (cursor_.empty() && well_formed(*in_cursor_)) move_cursor(*in_cursor_);
             if (in_to_ != State::Closed && in_to_ != shown_) show(shown_, in_to_);
             break;
         case Effect::Mirror:
@@ -351,8 +355,8 @@ void Tab::deliver_own(bool relay) {
     TabAction& own = emit(TabAction::DeliverOwn);
     own.relay = relay;
     own.previous = cursor_;
-    own.cursor = in_cursor_;
-    move_cursor(in_cursor_);
+    own.cursor = *in_cursor_;
+    move_cursor(*in_cursor_);
 }
 
 // The cursor after what this tab has delivered: remembered as passed, saved for a reload.

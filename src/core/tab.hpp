@@ -139,7 +139,7 @@ class Tab {
 
     // What this tab's poll did: a batch (or a cursor moved without one), a state change, an
     // error report.
-    bool own_batch(Millis now, const Cursor& previous, const Cursor& cursor);
+    bool own_batch(Millis now, const Cursor& cursor);
     bool own_state(Millis now, State from, State to);
     bool own_report(Millis now);
 
@@ -161,6 +161,7 @@ class Tab {
 
   private:
     bool apply(Millis now, TabEvent event);
+    bool apply_with(Millis now, TabEvent event, const Cursor& cursor);
     TabAction& emit(TabAction::Kind kind);
     void note(bool warning, std::string text);
     void adopt_saved();
@@ -180,8 +181,7 @@ class Tab {
     size_t history_next_ = 0;      // where the next one goes
     // The input being applied, for the effects that carry it on.
     std::optional<Cursor> in_saved_;
-    Cursor in_previous_;
-    Cursor in_cursor_;
+    const Cursor* in_cursor_ = nullptr;  // apply_with's, while it applies
     State in_from_ = State::Idle;
     State in_to_ = State::Idle;
     std::vector<TabAction> actions_;

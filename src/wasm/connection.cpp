@@ -8,7 +8,9 @@
 namespace comet {
 
 Connection::Connection(uint32_t id, PollerConfig poll, TabConfig tab, bool debug)
-    : id_(id), poll_config_(std::move(poll)), debug_(debug), tab_(tab) {}
+    : id_(id), cache_buster_(std::move(poll.cache_buster)), debug_(debug), tab_(tab) {
+    poll_config_ = std::make_unique<PollerConfig>(std::move(poll));
+}
 
 Connection::~Connection() {
     if (timer_id_) emscripten_clear_timeout(timer_id_);
@@ -46,15 +48,18 @@ void Connection::carry_out(const TabAction& a) {
         case TabAction::ReportRelayed: js::relayed(id_, "report"); break;
         case TabAction::SaveCursor: js::save(id_, a.cursor); break;
         case TabAction::ShowState: js::state(id_, a.from, a.to); break;
-        case TabAction::Note: js::log(id_, a.warning, concat({poll_config_.urls[url_index_], ": ", a.text})); break;
+        case TabAction::Note: js::log(id_, a.warning, concat({poll_config().urls[url_index_], ": ", a.text})); break;
     }
 }
 
 void Connection::start_poll(const Cursor& cursor, bool offline) {
-    PollerConfig config = poll_config_;
+    // A tab starts a poll only when none runs, so the last one has stopped; its settings come back.
+    PollerConfig config = poll_ ? poll_->take_config() : std::move(*poll_config_);
+    poll_.reset();
+    poll_config_.reset();
     config.cursor = cursor;
     // Every poll this connection starts marks its cursorless requests apart from the last one's.
-    config.cache_buster = concat({poll_config_.cache_buster, "-", decimal(++polls_started_)});
+    config.cache_buster = concat({cache_buster_, "-", decimal(++polls_started_)});
     // Every poll starts at the first URL.
     url_index_ = 0;
     js::url(id_, 0);
@@ -77,7 +82,7 @@ void Connection::pass_on(Event event) {
 void Connection::delivered(const Action& batch, const Response& response) {
     batch_ = &batch;
     response_ = &response;
-    tab_.own_batch(now_ms(), batch.previous, batch.cursor);
+    tab_.own_batch(now_ms(), batch.cursor);
     run_actions();
     batch_ = nullptr;
     response_ = nullptr;

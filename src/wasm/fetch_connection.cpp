@@ -38,6 +38,25 @@ EM_JS(char*, comet_response_headers, (uint32_t id), {
 
 namespace comet {
 
+namespace {
+
+// emscripten_fetch copies the URL and the request headers into the struct, and the XHR is
+// opened with them before it returns (fetch_trim.js reads them there, once). Nothing reads
+// them again, yet they would stay until the fetch is closed: for a long poll, the whole time a
+// connection idles (the URL, and the cursor twice over: some 200 B of wasm heap). Freed here;
+// the pointers are nulled, so emscripten_fetch_close's free of them does nothing.
+void free_request_copies(emscripten_fetch_t* fetch) {
+    std::free(const_cast<char*>(fetch->url));
+    fetch->url = nullptr;
+    if (const char* const* headers = fetch->__attributes.requestHeaders) {
+        for (size_t i = 0; headers[i]; ++i) std::free(const_cast<char*>(headers[i]));
+        std::free(const_cast<const char**>(headers));
+        fetch->__attributes.requestHeaders = nullptr;
+    }
+}
+
+}  // namespace
+
 Millis now_ms() { return static_cast<Millis>(std::floor(emscripten_get_now())); }
 
 FetchConnection::FetchConnection(uint32_t id, PollerConfig config, bool debug, Connection& owner)
@@ -58,6 +77,11 @@ void FetchConnection::resume() { feed(&Poller::resume); }
 
 void FetchConnection::close() {
     if (poller_.close()) run_actions(nullptr);
+}
+
+PollerConfig FetchConnection::take_config() {
+    close();
+    return poller_.release_config();
 }
 
 void FetchConnection::on_fetch_success(emscripten_fetch_t* fetch) {
@@ -188,9 +212,12 @@ void FetchConnection::start_fetch(const Action& request) {
         }
         js::log(id_, false, request.headers.empty() ? line : line + ")");
     }
-    // emscripten_fetch copies the URL and headers. Errors it detects up front arrive through
-    // onerror synchronously, so fetch_ must name the new fetch before they can.
+    // The XHR is opened and sent inside this call. Should send() throw (fetch_trim.js), onerror
+    // would arrive before fetch_ names the fetch and be ignored, leaving the request to the
+    // Poller's timeout. The options are checked up front (method, headers, URLs resolved with
+    // new URL(); js/src/options.js) so that neither open() nor send() throws.
     fetch_ = emscripten_fetch(&attr, request.url.c_str());
+    if (fetch_) free_request_copies(fetch_);
 }
 
 // The page answers either later or at once, from inside js::ask_headers: then the actions

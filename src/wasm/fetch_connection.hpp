@@ -37,6 +37,9 @@ class FetchConnection {
     void headers_failed(uint64_t request_id, std::string error);
     // How many fetches this connection has open right now: 0 or 1. For leak tests.
     int open_requests() const { return fetch_ ? 1 : 0; }
+    const PollerConfig& config() const { return poller_.config(); }
+    // Closes the poll (if it still runs) and hands its settings back for the next one.
+    PollerConfig take_config();
 
   private:
     static void on_fetch_success(emscripten_fetch_t* fetch);

@@ -1347,6 +1347,52 @@ TEST(Poller, StartsFromAConfiguredCursorWithoutACacheBuster) {
     EXPECT_EQ(poller.etag(), "3");
 }
 
+// A connection keeps one copy of its settings and of its cursor (each a few heap strings in the
+// wasm): the start cursor is taken, not copied, and the settings go back to the connection for
+// its next poll once this one has closed.
+TEST(Poller, TheStartCursorIsTakenAndTheSettingsHandedBack) {
+    PollerConfig c = config();
+    c.cache_buster = "k";
+    c.cursor = Cursor{kLastModified, "41"};
+    c.headers.push_back({"X-Token", "t"});
+    Poller poller(c);
+    EXPECT_TRUE(poller.config().cursor.empty());
+    EXPECT_EQ(poller.etag(), "41");
+    uint64_t first = start(poller, 0);
+    ASSERT_TRUE(poller.on_response(5, first, ok(kCursorHeaders, "m")));
+    ASSERT_TRUE(poller.close());
+    PollerConfig back = poller.release_config();
+    EXPECT_EQ(back.urls, c.urls);
+    EXPECT_EQ(back.cache_buster, "k");
+    ASSERT_EQ(back.headers.size(), 1u);
+    EXPECT_EQ(back.headers[0].value, "t");
+    EXPECT_TRUE(back.cursor.empty());
+}
+
+// The id a response carries becomes the cursor, and the next response's the one after it: the
+// carried id moves into the cursor (no second copy), and is read afresh from every response.
+TEST(Poller, EachResponsesIdBecomesTheCursorInTurn) {
+    Poller poller(config());
+    uint64_t request = start(poller, 0);
+    for (int i = 1; i <= 3; ++i) {
+        std::string etag = std::to_string(i);
+        ASSERT_TRUE(poller.on_response(
+            10 * i, request, ok("Last-Modified: " + std::string(kLastModified) + "\r\nEtag: " + etag + "\r\n", "m")));
+        if (i == 1) take(poller, Action::StateChanged);  // connecting -> open
+        Action batch = take(poller, Action::Deliver);
+        EXPECT_EQ(batch.cursor.etag, etag);
+        EXPECT_EQ(batch.previous.etag, i == 1 ? "" : std::to_string(i - 1));
+        Action next = take(poller, Action::StartRequest);
+        EXPECT_EQ(header(next, "If-None-Match"), etag);
+        EXPECT_EQ(poller.etag(), etag);
+        request = next.request_id;
+    }
+    // A response without an id keeps the cursor where it is.
+    ASSERT_TRUE(poller.on_response(50, request, ok("", "m")));
+    EXPECT_EQ(take(poller, Action::Deliver).cursor.etag, "3");
+    EXPECT_EQ(header(take(poller, Action::StartRequest), "If-None-Match"), "3");
+}
+
 const char kUrlA[] = "http://a.test/sub/x";
 const char kUrlB[] = "http://b.test/sub/x";
 const char kUrlC[] = "http://c.test/sub/x";

@@ -788,7 +788,7 @@ TEST(TabWelcome, HelloIsAnsweredByTheLockHolderOnly) {
     {
         SCOPED_TRACE("leading");
         Tab tab = leading(shared_config());
-        EXPECT_TRUE(tab.own_batch(1200, Cursor{}, id("4")));
+        EXPECT_TRUE(tab.own_batch(1200, id("4")));
         EXPECT_TRUE(tab.own_state(1210, State::Connecting, State::Open));
         tab.actions().clear();
         EXPECT_TRUE(tab.peer_hello(1300));
@@ -819,13 +819,13 @@ TEST(TabOwn, ASoloBatchIsDeliveredAndTheCursorSavedWithResume) {
     for (bool resume : {false, true}) {
         SCOPED_TRACE(resume ? "resume" : "no resume");
         Tab tab = solo(solo_config(resume));
-        EXPECT_TRUE(tab.own_batch(10, Cursor{}, id("1")));
+        EXPECT_TRUE(tab.own_batch(10, id("1")));
         expect_deliver_own(tab, false, Cursor{}, id("1"));
         if (resume) expect_save(tab, id("1"));
         EXPECT_NO_ACTIONS(tab);
         EXPECT_CURSOR(tab.cursor(), id("1"));
 
-        EXPECT_TRUE(tab.own_batch(20, id("1"), id("2")));
+        EXPECT_TRUE(tab.own_batch(20, id("2")));
         expect_deliver_own(tab, false, id("1"), id("2"));
         if (resume) expect_save(tab, id("2"));
         EXPECT_NO_ACTIONS(tab);
@@ -834,19 +834,31 @@ TEST(TabOwn, ASoloBatchIsDeliveredAndTheCursorSavedWithResume) {
     }
 }
 
+// An idle connection keeps no room for actions (some 70 B each in the wasm), as the Poller's.
+TEST(TabOwn, TakingTheLastActionReleasesTheQueue) {
+    Tab tab = solo(solo_config(true));
+    EXPECT_TRUE(tab.own_batch(10, id("1")));
+    ASSERT_GE(tab.actions().size(), 2u);
+    tab.take_action();
+    EXPECT_GT(tab.actions().capacity(), 0u);  // not while actions remain
+    while (tab.take_action()) {
+    }
+    EXPECT_EQ(tab.actions().capacity(), 0u);
+}
+
 TEST(TabOwn, ABatchThatLeavesTheCursorWhereItWasSavesNothing) {
     Tab tab = solo(solo_config(true));  // a server without ids: empty before and after
-    EXPECT_TRUE(tab.own_batch(10, Cursor{}, Cursor{}));
+    EXPECT_TRUE(tab.own_batch(10, Cursor{}));
     expect_deliver_own(tab, false, Cursor{}, Cursor{});
     EXPECT_NO_ACTIONS(tab);
     EXPECT_CURSOR(tab.cursor(), Cursor{});
 }
 
-// The cursor before the batch is where this tab stands; the poll's own `previous` (equal to it
-// whenever the poll started from the tab's cursor) is not looked at.
+// The cursor before the batch is where this tab stands (the poll's own `previous`, equal to it
+// whenever the poll started from the tab's cursor, is not passed in).
 TEST(TabOwn, TheCursorBeforeABatchIsWhereTheTabStands) {
     Tab tab = solo(solo_config(true), id("1"));
-    EXPECT_TRUE(tab.own_batch(10, id("7"), id("2")));
+    EXPECT_TRUE(tab.own_batch(10, id("2")));
     expect_deliver_own(tab, false, id("1"), id("2"));
     expect_save(tab, id("2"));
     EXPECT_NO_ACTIONS(tab);
@@ -856,11 +868,11 @@ TEST(TabOwn, ALeadersBatchIsRelayed) {
     for (bool resume : {false, true}) {
         SCOPED_TRACE(resume ? "resume" : "no resume");
         Tab tab = leading(shared_config(resume));
-        EXPECT_TRUE(tab.own_batch(1200, Cursor{}, id("1")));
+        EXPECT_TRUE(tab.own_batch(1200, id("1")));
         expect_deliver_own(tab, true, Cursor{}, id("1"));
         if (resume) expect_save(tab, id("1"));
         EXPECT_NO_ACTIONS(tab);
-        EXPECT_TRUE(tab.own_batch(1300, id("1"), id("2")));
+        EXPECT_TRUE(tab.own_batch(1300, id("2")));
         expect_deliver_own(tab, true, id("1"), id("2"));
         if (resume) expect_save(tab, id("2"));
         EXPECT_NO_ACTIONS(tab);
@@ -871,7 +883,7 @@ TEST(TabOwn, ALeadersBatchIsRelayed) {
 
 TEST(TabOwn, ALeadersPassedCursorsCountWhenItFollowsAgain) {
     Tab tab = leading(shared_config(true), id("1"));
-    EXPECT_TRUE(tab.own_batch(1200, id("1"), id("2")));
+    EXPECT_TRUE(tab.own_batch(1200, id("2")));
     EXPECT_TRUE(tab.page_hidden(1300));
     tab.actions().clear();
     EXPECT_TRUE(tab.peer_batch(1400, id("1"), id("2")));
@@ -966,11 +978,11 @@ TEST(TabOwn, ReportsAreRelayedByTheLeaderOnly) {
 
 TEST(TabOwn, ATabThatDoesNotPollRefusesItsPollsBatches) {
     Tab follower = following(shared_config(true), id("1"));
-    EXPECT_FALSE(follower.own_batch(10, id("1"), id("2")));
+    EXPECT_FALSE(follower.own_batch(10, id("2")));
     Tab settler = settling(shared_config(true), id("1"));
-    EXPECT_FALSE(settler.own_batch(1010, id("1"), id("2")));
+    EXPECT_FALSE(settler.own_batch(1010, id("2")));
     Tab idle(solo_config(true));
-    EXPECT_FALSE(idle.own_batch(10, Cursor{}, id("2")));
+    EXPECT_FALSE(idle.own_batch(10, id("2")));
     for (Tab* tab : {&follower, &settler, &idle}) {
         EXPECT_NO_ACTIONS(*tab);
         EXPECT_NE(cursor_text(tab->cursor()), cursor_text(id("2")));
@@ -1026,7 +1038,7 @@ TEST(TabPage, APageShownOnlineOnlyResumesEvenAfterGoingOffline) {
 
 TEST(TabPage, ALeaderHiddenStopsPollingAndLetsTheNextTabLead) {
     Tab tab = leading(shared_config(true), id("1"));
-    EXPECT_TRUE(tab.own_batch(1200, id("1"), id("2")));
+    EXPECT_TRUE(tab.own_batch(1200, id("2")));
     tab.actions().clear();
     EXPECT_TRUE(tab.page_hidden(1300));
     EXPECT_STATE(tab, TabState::Following);
@@ -1039,7 +1051,7 @@ TEST(TabPage, ALeaderHiddenStopsPollingAndLetsTheNextTabLead) {
 
     // A follower again: the next leader's batches come in, its own poll's are refused.
     EXPECT_FALSE(tab.page_shown(1400, true));
-    EXPECT_FALSE(tab.own_batch(1400, id("2"), id("3")));
+    EXPECT_FALSE(tab.own_batch(1400, id("3")));
     EXPECT_NO_ACTIONS(tab);
     EXPECT_TRUE(tab.peer_batch(1500, id("2"), id("3")));
     take(tab, TabAction::DeliverRelayed);
@@ -1116,7 +1128,7 @@ TEST(TabClose, ClosingDropsWhatIsStillQueued) {
         SCOPED_TRACE("solo");
         Tab tab(solo_config(true));
         EXPECT_TRUE(tab.begin(0, id("1"), true));  // Note, StartPoll
-        EXPECT_TRUE(tab.own_batch(10, id("1"), id("2")));
+        EXPECT_TRUE(tab.own_batch(10, id("2")));
         EXPECT_TRUE(tab.own_state(20, State::Idle, State::Connecting));
         EXPECT_EQ(tab.actions().size(), 5u) << pending(tab);
         EXPECT_TRUE(tab.close());
@@ -1202,7 +1214,7 @@ TEST(TabClose, AfterCloseEveryInputIsRefused) {
     EXPECT_FALSE(tab.page_shown(2000, true));
     EXPECT_FALSE(tab.go_offline(2000));
     EXPECT_FALSE(tab.go_online(2000));
-    EXPECT_FALSE(tab.own_batch(2000, id("1"), id("2")));
+    EXPECT_FALSE(tab.own_batch(2000, id("2")));
     EXPECT_FALSE(tab.own_state(2000, State::Open, State::Waiting));
     EXPECT_FALSE(tab.own_state(2000, State::Open, State::Closed));
     EXPECT_FALSE(tab.own_report(2000));
@@ -1329,7 +1341,7 @@ Tab tab_in(TabState state, Input input) {
     if (state != TabState::Idle) {
         EXPECT_TRUE(tab.begin(0, id("1"), true));
         if (state == TabState::Solo) {
-            EXPECT_TRUE(tab.own_batch(10, id("1"), id("2")));
+            EXPECT_TRUE(tab.own_batch(10, id("2")));
         } else {
             EXPECT_TRUE(tab.peer_batch(10, id("1"), id("2")));
             if (state != TabState::Following) {
@@ -1370,7 +1382,7 @@ bool feed(Tab& tab, Input input, Millis at) {
         case Input::PageShown: return tab.page_shown(at, true);
         case Input::GoOffline: return tab.go_offline(at);
         case Input::GoOnline: return tab.go_online(at);
-        case Input::OwnBatch: return tab.own_batch(at, id("2"), id("3"));
+        case Input::OwnBatch: return tab.own_batch(at, id("3"));
         case Input::OwnState: return tab.own_state(at, State::Connecting, State::Open);
         case Input::OwnClosed: return tab.own_state(at, State::Open, State::Closed);
         case Input::OwnReport: return tab.own_report(at);
