@@ -308,7 +308,12 @@ const SCALE_CONTENDERS = ['comet', 'nchan', 'limit'];
 // many channels, draining connectionMessages in all between them (what grows is the number of
 // connections, not the work); the largest number again with `shared: true` (this client).
 // memoryConnections: the idle connections whose JS heap is measured (Chromium only).
-// headline: the issue's drain, that many messages of about 130 B. --tiny only proves that
+// headline: the issue's drain, that many messages of about 130 B. drains: how many times each
+// contender drains each drain row (the message sizes, the connections, the headline) in one
+// repetition, interleaved, the order turning each time (--drains=N): one drain moves by 20-40%
+// from page to page (the server's and the network's share, V8's compiles in the background, the
+// collector), so those cells are medians of reps x drains pages; the rates and the memory, of
+// reps. --tiny only proves that
 // every kind of row still runs (npm test runs it in three engines, and a page load is most of
 // what each cell costs there): the extremes of each, with little work.
 const SCALE = TINY ? {
@@ -317,12 +322,14 @@ const SCALE = TINY ? {
   connections: [1, 20], connectionMessages: 60,
   memoryConnections: 20,
   headline: 500,
+  drains: 1,
 } : {
   sizes: [[30, 16000], [1024, 2000], [65536, 32], [1048576, 4]],
   rates: [100, 1000, 5000], rateSeconds: 3,
   connections: [1, 6, 20], connectionMessages: 6000,
   memoryConnections: 20,
   headline: 10000,
+  drains: option('drains', 5),
 };
 const rotate = (list, rep) => list.slice(rep % list.length).concat(list.slice(0, rep % list.length));
 // Every page that drains a shared backlog polls a URL of its own (?page=N, which Nchan
@@ -447,10 +454,12 @@ async function scaleRepetition(env, rep, record) {
   for (const [bytes, count] of SCALE.sizes) {
     const name = `size-${channelCount++}`;
     const total = await publishBacklog(env, [name], count, (i) => sizedMessage(i, bytes));
-    for (const client of order) {
-      const result = await drain(env, client, [name], count);
-      result.mbPerSecond = total / 1e6 / (result.ms / 1000);
-      record(`scale size ${bytes}`, client, result);
+    for (let k = 0; k < SCALE.drains; k++) {
+      for (const client of rotate(order, k)) {
+        const result = await drain(env, client, [name], count);
+        result.mbPerSecond = total / 1e6 / (result.ms / 1000);
+        record(`scale size ${bytes}`, client, result);
+      }
     }
   }
   say('publish rates');
@@ -463,9 +472,13 @@ async function scaleRepetition(env, rep, record) {
   for (const n of SCALE.connections) {
     const names = Array.from({ length: n }, () => `conns-${channelCount++}`);
     await publishBacklog(env, names, SCALE.connectionMessages, (i) => `{"type":"b","data":{"id":${i}}}`);
-    for (const client of order) record(`scale connections ${n}`, client, await drain(env, client, names, SCALE.connectionMessages));
-    if (n === Math.max(...SCALE.connections)) {
-      record(`scale connections ${n} shared`, 'comet', await drain(env, 'comet', names, SCALE.connectionMessages, { shared: true }));
+    for (let k = 0; k < SCALE.drains; k++) {
+      for (const client of rotate(order, k)) {
+        record(`scale connections ${n}`, client, await drain(env, client, names, SCALE.connectionMessages));
+      }
+      if (n === Math.max(...SCALE.connections)) {
+        record(`scale connections ${n} shared`, 'comet', await drain(env, 'comet', names, SCALE.connectionMessages, { shared: true }));
+      }
     }
   }
   if (ENGINE === 'chromium') {
@@ -477,15 +490,17 @@ async function scaleRepetition(env, rep, record) {
   // About 130 B: the id and a field of 100 characters.
   const text = 'abcdefghij'.repeat(10);
   const bytes = await publishBacklog(env, [name], SCALE.headline, (i) => `{"type":"b","data":{"id":${i},"s":"${text}"}}`);
-  for (const client of order) {
-    const result = await headlineDrain(env, client, name, SCALE.headline);
-    result.messageBytes = bytes / SCALE.headline;
-    record('headline', client, result);
+  for (let k = 0; k < SCALE.drains; k++) {
+    for (const client of rotate(order, k)) {
+      const result = await headlineDrain(env, client, name, SCALE.headline);
+      result.messageBytes = bytes / SCALE.headline;
+      record('headline', client, result);
+    }
+    const floorPage = await openPage(env, 'comet');
+    const floorMs = await floorPage.evaluate(([n, padding]) => window.bench.floor(n, padding), [SCALE.headline, text]);
+    await floorPage.close();
+    record('headline floor', 'comet', { ms: floorMs });
   }
-  const floorPage = await openPage(env, 'comet');
-  const floorMs = await floorPage.evaluate(([n, padding]) => window.bench.floor(n, padding), [SCALE.headline, text]);
-  await floorPage.close();
-  record('headline floor', 'comet', { ms: floorMs });
   say('done');
 }
 
@@ -604,7 +619,7 @@ function mainTable(results, lines, summary) {
 }
 
 // The scale table and the headline drain, into `lines`; their medians into summary.scale and
-// summary.headline. Cells are medians over the repetitions; a cell whose runs lost or
+// summary.headline. Cells are medians over all their runs (SCALE.drains); a cell whose runs lost or
 // duplicated messages says so. The ratio columns divide this client's figure by the other's:
 // for MB/s above 1x is faster, for every figure in ms, KB or B below 1x is.
 function scaleTable(results, lines, summary) {
@@ -619,7 +634,9 @@ function scaleTable(results, lines, summary) {
   const scale = {};
   summary.scale = scale;
   const others = SCALE_CONTENDERS.filter((c) => c !== 'comet');
-  lines.push(`${pad(`scale (multipart), medians of ${SIZE.reps}`, 34)}` +
+  lines.push(`scale (multipart): the drain rows and the headline are medians of ${SIZE.reps * SCALE.drains} pages ` +
+    `(${SCALE.drains} per repetition), the rates and the memory of ${SIZE.reps}`);
+  lines.push(`${pad('', 34)}` +
     `${SCALE_CONTENDERS.map((c) => pad(c, 24)).join('')}${others.map((c) => pad(`comet/${c}`, 16)).join('')}`);
   // One row: `values[client]` (a number, NaN for none), shown by `show`, ratios of `values`.
   const row = (label, key, values, show, notes = {}) => {
