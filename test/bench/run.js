@@ -25,7 +25,13 @@ const TINY = process.argv.includes('--tiny');
 const SCALE_ONLY = process.argv.includes('--scale-only');
 const option = (name, fallback) => {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
+  if (!arg) return fallback;
+  const value = Number(arg.split('=')[1]);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${arg}: --${name} takes a whole number of at least 1`);
+    process.exit(2);
+  }
+  return value;
 };
 // --messages=N and --reps=N shrink the full run (the plain scenarios cost one XHR round trip
 // per message, several milliseconds each in headless Chromium).
