@@ -152,6 +152,36 @@ function sharedTests(env, engine) {
     await context.close();
   });
 
+  // A tab that stops leading and leads again starts a second poll on the same connection: the
+  // connection hands its settings to each poll and takes them back for the next one (the
+  // core's Poller::release_config), so the second poll must have them whole (its URL: a poll
+  // without one would never reach the channel) and start from the tab's cursor.
+  it('a tab that stops leading and leads again polls on with its settings, from the last message it delivered', async () => {
+    const context = await env.browser.newContext();
+    const name = channel('relead');
+    const url = `/sub/${name}`;
+    const [tab] = await openTabs(context, 1, url, { shared: true });
+    await waitFor(tab, () => window.connection.shared === 'leader');
+    await waitForSubscribers(env, name, 1);
+    await env.publish(name, JSON.stringify({ type: 'n', data: 0 }));
+    await waitFor(tab, () => window.got.length === 1);
+    const hiddenAt = Date.now();
+    // As a page entering the back/forward cache: the leader stops its poll and hands the lock
+    // back; it asks for it again at once, gets it (no other tab holds it), and leads again.
+    await tab.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+    // Published while it is between polls: the next poll asks from the first message's id.
+    await env.publish(name, JSON.stringify({ type: 'n', data: 1 }));
+    await waitFor(tab, () => window.got.length === 2);
+    assert.deepEqual(await tab.evaluate(() => window.got), [0, 1]);
+    assert.equal(await tab.evaluate(() => window.connection.shared), 'leader');
+    // The second poll went to the channel's URL with the first message's id.
+    const answered = env.server.polls(url).filter((poll) => poll.arrived >= hiddenAt && poll.status === 200);
+    assert.equal(answered.length, 1, JSON.stringify(answered));
+    assert.equal(answered[0].ifNoneMatch, '0', JSON.stringify(answered));
+    await assertNoPageErrors(tab);
+    await context.close();
+  });
+
   it("mirrors the leader's state and errors in every tab, and a closed follower leaves the others alone", async () => {
     const context = await env.browser.newContext();
     const pages = await openTabs(context, 3, '/no-such-location', { shared: true, retryDelay: 200, maxRetryDelay: 400 });
