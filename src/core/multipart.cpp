@@ -39,6 +39,12 @@ bool same_bytes(const char* a, const char* b, size_t n) {
     return true;
 }
 
+// Whether the delimiter "--boundary" starts at `pos` (at most body.size()).
+bool delimiter_at(std::string_view body, size_t pos, std::string_view boundary) {
+    return body.size() - pos >= 2 + boundary.size() && body[pos] == '-' && body[pos + 1] == '-' &&
+           same_bytes(body.data() + pos + 2, boundary.data(), boundary.size());
+}
+
 // After "--boundary" at `pos`: skips transport padding and the line break. Returns the
 // position after it, or npos. Sets `closing` when the delimiter is the close delimiter.
 size_t after_delimiter(std::string_view body, size_t pos, bool& closing) {
@@ -82,10 +88,7 @@ size_t find_delimiter(std::string_view body, std::string_view boundary, size_t f
     // The line break before a delimiter at `from` is at from - 1; none can start the body.
     for (size_t at = next_line_break(text, from ? from - 1 : 0, size); at < size;
          at = next_line_break(text, at + 1, size)) {
-        size_t dashes = at + 1;
-        if (size - dashes >= 2 + boundary.size() && text[dashes] == '-' && text[dashes + 1] == '-' &&
-            same_bytes(text + dashes + 2, boundary.data(), boundary.size()))
-            return dashes;
+        if (delimiter_at(body, at + 1, boundary)) return at + 1;
     }
     return std::string_view::npos;
 }
@@ -113,8 +116,7 @@ __attribute__((noinline)) MultipartResult split_multipart(std::string_view body,
 
     // The first delimiter may open the body or follow a preamble after a line break.
     size_t pos;
-    if (body.size() >= boundary.size() + 2 && two_at(body, 0, '-', '-') &&
-        same_bytes(body.data() + 2, boundary.data(), boundary.size())) {
+    if (delimiter_at(body, 0, boundary)) {
         pos = 0;
     } else {
         pos = find_delimiter(body, boundary, 0);
