@@ -105,6 +105,20 @@ async function waitForSubscriber(env, name) {
   throw new Error(`no subscriber on ${name}`);
 }
 
+// Until one of the channels `names` has a subscriber: the page's connections poll again. Which
+// of them reach the server is a race (a browser keeps at most six connections to one server,
+// and each connection's next poll queues for one), so no one channel is waited for. Otherwise
+// it fails naming each channel's subscribers, and `what` says which stage it was.
+async function waitForAnySubscriber(env, names, what) {
+  let counts = [];
+  for (let i = 0; i < 200; i++) {
+    counts = (await Promise.all(names.map((name) => env.server.channelInfo(name)))).map((info) => info.subscribers);
+    if (counts.some((count) => count >= 1)) return;
+    await sleep(10);
+  }
+  throw new Error(`${what}: no subscriber on any of ${names.length} channels (${names[0]}...; subscribers ${counts.join(',')})`);
+}
+
 function outcome(state, count, elapsed) {
   const lost = Math.max(0, count - (state.received - state.duplicates));
   const result = { ms: lost === 0 ? elapsed : NaN, lost, duplicated: state.duplicates };
@@ -428,7 +442,8 @@ async function connectionMemory(env, client) {
     await page.evaluate(([urls, count]) => window.bench.start(urls, count), [list.map((name) => `/multi/${name}`), total]);
     await waitForCount(page, total);
     // Polling again: at most six polls are at the server at once (the rest wait in the browser).
-    await waitForSubscriber(env, list[0]);
+    const received = await page.evaluate(() => window.bench.count());
+    await waitForAnySubscriber(env, list, `${client}, memory: ${list.length} connections, ${received} of ${total} messages`);
   };
   const none = await heap();
   await open(names.slice(0, 1), 1);
