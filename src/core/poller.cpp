@@ -183,14 +183,11 @@ std::string_view origin_of(std::string_view url) {
 void append_encoded(std::string& out, std::string_view text) {
     static const char kHex[] = "0123456789ABCDEF";
     for (unsigned char c : text) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~' || c == ',' || c == '[' || c == ']') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
+        char piece[3] = {static_cast<char>(c), kHex[c >> 4], kHex[c & 15]};
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~' || c == ',' || c == '[' || c == ']';
+        if (!plain) piece[0] = '%';
+        out.append(piece, plain ? 1 : 3);
     }
 }
 
@@ -473,15 +470,15 @@ void Poller::start_request(Millis now, std::vector<Header> asked) {
     request.with_credentials = config_.with_credentials;
     std::string& target = request.url = url();
     auto parameter = [&target](std::string_view name) {
-        target += target.find('?') == std::string::npos ? '?' : '&';
+        target += target.find('?') == std::string::npos ? "?" : "&";
         target += name;
-        target += '=';
+        target += "=";
     };
     // The cursor is whole or empty (read_cursor, the constructor): both parts or neither.
     bool in_query = false;
     if (config_.cursor_in_query && !cursor_.empty()) {
         std::string id(decimal(parse_http_date(cursor_.last_modified).value_or(0)));
-        id += ':';
+        id += ":";
         append_encoded(id, cursor_.etag);
         in_query = id.size() <= kNchanIdBytes;
         if (in_query) {
@@ -492,7 +489,7 @@ void Poller::start_request(Millis now, std::vector<Header> asked) {
     if ((cursor_.empty() || config_.cursor_in_query) && !config_.cache_buster.empty()) {
         parameter("_");
         target += config_.cache_buster;
-        target += '-';
+        target += "-";
         target += decimal(request_id_);
     }
     // The configured headers, then the ones asked for, then the cursor's: a later one with
