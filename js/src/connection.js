@@ -168,19 +168,24 @@ Connection.prototype._report = function (status, textStatus, errorThrown, detail
 // The calls from the wasm module (see module.js and src/wasm/bindings.cpp).
 
 // A batch of this tab's poll; `relay`: post it to the other tabs first, with its cursors.
+// Each run of 256 messages is parsed just before it is delivered (decode.js says why); a
+// relayed batch is one run, since the other tabs get all of it first.
 Connection.prototype._onBatch = function (body, messages, values, relay) {
-  var decoded = decodeBatch(body, messages, values);
-  if (relay) {
-    this._tabs.post({ kind: 'batch', previous: relay.previous, cursor: relay.cursor, types: decoded.types,
-                      datas: decoded.datas });
-  }
-  this._deliver(decoded.types, decoded.datas);
-  // The core validated these messages' JSON; reaching here means the two disagree. Reported,
-  // skipped.
-  for (var i = 0; i < decoded.failures.length && !this._closed; i++) {
-    var failure = decoded.failures[i];
-    this._report(200, 'parsererror', failure.error, failure.error.message, 0,
-                 this._xhrLike(200, 'OK', '', failure.text), false);
+  var runs = decodeBatch(body, messages, values, relay ? Infinity : 256);
+  for (var r = 0; r < runs.length && !this._closed; r++) {
+    var decoded = runs[r]();
+    if (relay) {
+      this._tabs.post({ kind: 'batch', previous: relay.previous, cursor: relay.cursor, types: decoded.types,
+                        datas: decoded.datas });
+    }
+    this._deliver(decoded.types, decoded.datas);
+    // The core validated these messages' JSON; reaching here means the two disagree. Reported,
+    // skipped.
+    for (var i = 0; i < decoded.failures.length && !this._closed; i++) {
+      var failure = decoded.failures[i];
+      this._report(200, 'parsererror', failure.error, failure.error.message, 0,
+                   this._xhrLike(200, 'OK', '', failure.text), false);
+    }
   }
 };
 
