@@ -41,6 +41,11 @@ function typeOf(value) {
   return typeof value === 'string' ? value || null : value ? String(value) : null;
 }
 
+// The bytes of a gathered message's type value at entry `d`: its token, or "null".
+function typeBytes(entries, d) {
+  return entries[d] & 6 ? entries[d + 2] : 4;
+}
+
 // Returns the batch's runs of at most `size` messages (at least one run), in order, each a
 // function that parses its messages and returns { types, datas, failures }: the messages to
 // deliver, and those whose JSON the core validated but JSON.parse refused ({ error, text }),
@@ -58,7 +63,7 @@ export function decodeBatch(body, messages, values, size) {
     for (var d = first * 5; d < end * 5; d += 5) {
       var flags = messages[d];
       if (values.length && (flags & 1)) {
-        at += 2 + (flags & 6 ? messages[d + 2] : 4) + messages[d + 4];
+        at += 2 + typeBytes(messages, d) + messages[d + 4];
       } else {
         text = text || batchText(body);
         raws[d / 5 - first] = [text(messages[d + 3], messages[d + 4]),
@@ -95,14 +100,14 @@ function parseRun(entries, raws, json, bytes) {
     var flags = entries[d];
     var raw = raws[i];
     if (!raw) {
-      var typeLength = flags & 6 ? entries[d + 2] : 4;
-      raw = !values && [cut(at + typeLength + 2, entries[d + 4]), flags & 6 ? cut(at + 1, typeLength) : null];
-      at += 2 + typeLength + entries[d + 4];
-      if (!raw) {
+      if (values) {
         types.push(typeOf(values[v++]));
         datas.push(values[v++]);
         continue;
       }
+      var typeLength = typeBytes(entries, d);
+      raw = [cut(at + typeLength + 2, entries[d + 4]), flags & 6 ? cut(at + 1, typeLength) : null];
+      at += 2 + typeLength + entries[d + 4];
     }
     try {
       var data = flags & 1 ? JSON.parse(raw[0]) : raw[0];
