@@ -12,6 +12,9 @@ const { firefox } = require('playwright-core-firefox');
 const { launchWebKit } = require('./webkit.js');
 const { startNchan } = require('../env/nchan.js');
 const { startAuthorizer } = require('../env/authorizer.js');
+const { reportLingering } = require('../env/lingering.js');
+
+reportLingering(require.main ? require.main.filename : 'a browser test file');
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
