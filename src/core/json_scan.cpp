@@ -1,6 +1,7 @@
 #include "json_scan.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "bytes.hpp"
@@ -24,17 +25,10 @@ namespace {
 
 // The character a one-letter JSON escape stands for (\" \\ \/ \b \f \n \r \t), or 0 for any other.
 char simple_escape(char e) {
-    switch (e) {
-        case '"': return '"';
-        case '\\': return '\\';
-        case '/': return '/';
-        case 'b': return '\b';
-        case 'f': return '\f';
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        default: return 0;
-    }
+    static constexpr char kLetters[] = "\"\\/bfnrt";
+    static constexpr char kMeanings[] = "\"\\/\b\f\n\r\t";
+    const void* at = std::memchr(kLetters, e, sizeof kLetters - 1);
+    return at ? kMeanings[static_cast<const char*>(at) - kLetters] : 0;
 }
 
 bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
