@@ -467,7 +467,11 @@ class WebKitBrowser {
     if (this._closed) return;
     await this._queue;
     this._closed = true;
-    await Promise.race([this._driver.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 10000))]);
+    // At most 10 s for the session to end; the timer goes once it has, or it would keep the
+    // test file's process alive that long after its last test.
+    let timer;
+    await Promise.race([this._driver.quit().catch(() => {}), new Promise((resolve) => { timer = setTimeout(resolve, 10000); })]);
+    clearTimeout(timer);
     for (const child of [this._webdriver, this._xvfb]) {
       await endGroup(child.pid);
       live.delete(child.pid);
