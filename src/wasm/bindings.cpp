@@ -54,7 +54,6 @@
 
 #include <emscripten/bind.h>
 #include <emscripten/em_js.h>
-#include <emscripten/emmalloc.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -64,6 +63,7 @@
 
 #include "connection.hpp"
 #include "http_text.hpp"
+#include "malloc.hpp"
 
 // ---------------------------------------------------------------------------------------------
 // Out of wasm.
@@ -353,8 +353,8 @@ int open_requests() {
     return open;
 }
 
-double heap_size() { return static_cast<double>(emmalloc_dynamic_heap_size()); }
-double heap_free() { return static_cast<double>(emmalloc_free_dynamic_memory()); }
+double heap_size() { return static_cast<double>(comet::malloc_heap.size()); }
+double heap_free() { return static_cast<double>(comet::malloc_heap.free_bytes()); }
 // The wasm memory's size (MINIMAL_RUNTIME puts no HEAP8 on the module).
 double memory_bytes() { return static_cast<double>(__builtin_wasm_memory_size(0)) * 65536; }
 
