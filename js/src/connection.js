@@ -62,7 +62,7 @@ Connection.prototype.close = function () {
   this.state = 'closed';
   var id = this._id;
   if (id !== null) {
-    page.wasm._close(id);
+    page.wasm._signal(id, 0);  // close (bindings.cpp numbers the signals)
     delete page.byId[id];
     this._id = null;
     // This may run inside a handler called from this very connection: free it afterwards.

@@ -65,11 +65,11 @@ function attach($) {
     });
   }
   if (global.addEventListener) {
-    global.addEventListener('offline', function () { tellAll(function (id) { page.wasm._offline(id); }); });
-    global.addEventListener('online', function () { tellAll(function (id) { page.wasm._online(id); }); });
-    global.addEventListener('pagehide', function () { tellAll(function (id) { page.wasm._hide(id); }); });
+    global.addEventListener('offline', function () { tellAll(function (id) { page.wasm._signal(id, 1); }); });
+    global.addEventListener('online', function () { tellAll(function (id) { page.wasm._signal(id, 2); }); });
+    global.addEventListener('pagehide', function () { tellAll(function (id) { page.wasm._signal(id, 3); }); });
     global.addEventListener('pageshow', function (event) {
-      if (event.persisted) tellAll(function (id) { page.wasm._show(id, browserOnline()); });
+      if (event.persisted) tellAll(function (id) { page.wasm._signal(id, browserOnline() ? 5 : 4); });
     });
   }
 
@@ -120,14 +120,14 @@ function attach($) {
     _heapStats: function () {
       var wasm = page.wasm;
       if (!wasm) return null;
-      var size = wasm._heapSize();
-      return { dynamicHeap: size, used: size - wasm._heapFree(), liveXhrs: wasm._liveXhrs(),
-               memoryBytes: wasm._memoryBytes() };
+      var size = wasm._stat(1);
+      return { dynamicHeap: size, used: size - wasm._stat(2), liveXhrs: wasm._stat(3),
+               memoryBytes: wasm._stat(4) };
     },
 
     // For leak tests and debugging: fetches open across all connections.
     _openRequests: function () {
-      return page.wasm ? page.wasm._openRequests() : 0;
+      return page.wasm ? page.wasm._stat(0) : 0;
     }
   };
   return $;

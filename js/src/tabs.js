@@ -82,7 +82,7 @@ TabLink.prototype.receive = function (message) {
   var id = this.id;
   if (!message) return;
   if (message.kind === 'hello') {
-    wasm._peerHello(id);
+    wasm._signal(id, 7);  // peer hello
   } else if (message.kind === 'batch') {
     var previous = cursorOf(message.previous);
     var cursor = cursorOf(message.cursor);
@@ -95,7 +95,7 @@ TabLink.prototype.receive = function (message) {
     wasm._peerState(id, text(message.to));
   } else if (message.kind === 'error') {
     this.connection._relayed = message;
-    wasm._peerReport(id);
+    wasm._signal(id, 8);  // peer report
   }
   this.connection._relayed = null;
 };
@@ -109,7 +109,7 @@ TabLink.prototype.lock = function (what) {
   var link = this;
   if (what === 'request') {
     window.navigator.locks.request(this.name, this.abort ? { signal: this.abort.signal } : {}, function () {
-      if (!link.wasm._lockGranted(link.id)) return null;
+      if (!link.wasm._signal(link.id, 6)) return null;  // lock granted: false, give it back
       link.connection.shared = 'leader';
       return new Promise(function (resolve) { link.release = resolve; });
     })['catch'](function () {});  // AbortError: closed before it led
