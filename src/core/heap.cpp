@@ -7,16 +7,18 @@ namespace comet {
 namespace {
 
 constexpr size_t kAlign = alignof(std::max_align_t);
+// `bytes` rounded up to a multiple of the alignment.
+constexpr size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 // A block's size sits in front of its payload, in a header that keeps the payload aligned.
-constexpr size_t kHeader = (sizeof(size_t) + kAlign - 1) / kAlign * kAlign;
+constexpr size_t kHeader = aligned(sizeof(size_t));
 // The smallest block: a header and room for a free block's link.
-constexpr size_t kMinBlock = (kHeader + sizeof(void*) + kAlign - 1) / kAlign * kAlign;
+constexpr size_t kMinBlock = aligned(kHeader + sizeof(void*));
 
 }  // namespace
 
 void* Heap::allocate(size_t bytes) {
     if (bytes > SIZE_MAX / 2) return nullptr;
-    size_t need = (bytes + kHeader + kAlign - 1) / kAlign * kAlign;
+    size_t need = aligned(bytes + kHeader);
     if (need < kMinBlock) need = kMinBlock;
     // At most twice more memory: first what the free block at the end lacks, then (if Grow's
     // memory did not follow on, so the two did not merge) the whole block.

@@ -18,8 +18,9 @@ namespace comet {
 
 class Heap {
   public:
-    // `bytes` more bytes of memory (a multiple of the alignment), or nullptr when there are
-    // none; memory that directly follows the last call's lets their blocks merge.
+    // `bytes` more bytes of memory (a multiple of the alignment), starting at an address
+    // aligned to alignof(std::max_align_t), or nullptr when there are none; memory that
+    // directly follows the last call's lets their blocks merge.
     using Grow = void* (*)(size_t bytes);
 
     constexpr explicit Heap(Grow grow) : grow_(grow) {}

@@ -15,33 +15,28 @@
 namespace comet {
 namespace {
 
-// Grow: memory from one array, each call's directly after the last (as sbrk's), until a limit.
+// Grow: memory from one array, each call's directly after the last (as sbrk's) unless `gap`
+// says how many bytes to leave unused before it, until a limit.
 struct Arena {
     alignas(std::max_align_t) static inline unsigned char memory[1 << 22];
     static inline size_t used = 0;
     static inline size_t limit = sizeof(memory);
+    static inline size_t gap = 0;
     static inline std::vector<size_t> calls;
-    static void reset(size_t new_limit = sizeof(memory)) {
+    static void reset(size_t new_limit = sizeof(memory), size_t new_gap = 0) {
         used = 0;
         limit = new_limit;
+        gap = new_gap;
         calls.clear();
     }
     static void* grow(size_t bytes) {
         calls.push_back(bytes);
-        if (bytes > limit - used) return nullptr;
-        void* start = memory + used;
-        used += bytes;
+        if (gap + bytes > limit - used) return nullptr;
+        void* start = memory + used + gap;
+        used += gap + bytes;
         return start;
     }
 };
-
-// Grow: memory that never follows on from the last call's (a gap of 64 bytes between).
-void* grow_apart(size_t bytes) {
-    size_t start = Arena::used + 64;
-    if (start + bytes > sizeof(Arena::memory)) return nullptr;
-    Arena::used = start + bytes;
-    return Arena::memory + start;
-}
 
 bool aligned(const void* pointer) { return reinterpret_cast<uintptr_t>(pointer) % alignof(std::max_align_t) == 0; }
 
@@ -134,8 +129,8 @@ TEST(Heap, NoMoreMemoryIsANullAndTheHeapGoesOn) {
 }
 
 TEST(Heap, MemoryThatDoesNotFollowOnIsUsedAsItIs) {
-    Arena::reset();
-    Heap heap(grow_apart);
+    Arena::reset(sizeof(Arena::memory), 64);  // never following on
+    Heap heap(Arena::grow);
     void* first = heap.allocate(1000);
     heap.release(first);
     void* second = heap.allocate(3000);  // the free 1000 cannot grow: a block of its own
